@@ -1,0 +1,105 @@
+"""Starlette app factory: /graphql (HTTP + WebSocket), /healthz, /readyz, the built SPA."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from sqlalchemy import text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from observatory.auth.keys import KeyResolver
+from observatory.db.engine import make_engine, make_session_factory
+from observatory.runtime import database_url
+from observatory.services import Services
+from observatory.settings import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, run_background: bool = True) -> Starlette:
+    settings = settings or load_settings()
+    url = database_url(settings)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        engine = make_engine(url, app_name="observatory-api")
+        factory = make_session_factory(engine)
+        services = Services(
+            settings=settings,
+            database_url=url,
+            engine=engine,
+            session_factory=factory,
+            keys=KeyResolver(factory),
+        )
+        app.state.services = services
+        async with services.run(background=run_background):
+            yield
+        await services.keys.flush()
+        await engine.dispose()
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        services: Services = request.app.state.services
+        try:
+            async with services.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:  # readiness must answer, never raise
+            log.warning("readiness check failed: %s", exc)
+            return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "up"})
+
+    from observatory.graphql.app import graphql_app
+
+    gql = graphql_app(settings)
+    routes: list[Route | Mount | WebSocketRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/graphql", gql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", gql),
+    ]
+    routes += _spa_routes(settings.frontend_dir)
+    return Starlette(routes=routes, lifespan=lifespan)
+
+
+def _spa_routes(dist: Path | None) -> list[Route | Mount | WebSocketRoute]:
+    if dist is None or not (dist / "index.html").is_file():
+        return [Route("/", _no_frontend)]
+    index = dist / "index.html"
+
+    async def spa(request: Request) -> Response:
+        return FileResponse(index)
+
+    routes: list[Route | Mount | WebSocketRoute] = []
+    if (dist / "assets").is_dir():
+        routes.append(Mount("/assets", StaticFiles(directory=dist / "assets"), name="assets"))
+    for item in dist.iterdir():
+        if item.is_file() and item.name != "index.html":
+            routes.append(Route(f"/{item.name}", _file_endpoint(item)))
+    routes.append(Route("/{path:path}", spa))
+    return routes
+
+
+def _file_endpoint(path: Path):  # type: ignore[no-untyped-def]
+    async def endpoint(request: Request) -> Response:
+        return FileResponse(path)
+
+    return endpoint
+
+
+async def _no_frontend(request: Request) -> Response:
+    return JSONResponse(
+        {
+            "service": "Session Observatory",
+            "graphql": "/graphql",
+            "dashboard": "not built: run `make frontend` (npm ci && npm run build in frontend/)",
+        }
+    )

@@ -1,0 +1,243 @@
+"""``observatory`` command line: serve | migrate | demo | keys | sync | sources | export-schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from observatory.db.enums import Role
+from observatory.settings import Settings, load_settings
+
+
+def _settings_and_url(args: argparse.Namespace) -> tuple[Settings, str]:
+    from observatory.runtime import database_url
+
+    settings = load_settings()
+    return settings, database_url(settings)
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from observatory.db.migrate import upgrade
+
+    _settings, url = _settings_and_url(args)
+    upgrade(url)
+    print("database is at the latest migration", file=sys.stderr)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from observatory.db.engine import asyncpg_dsn
+    from observatory.db.migrate import upgrade
+    from observatory.demo import DemoConfig, load_demo, print_progress
+
+    _settings, url = _settings_and_url(args)
+    upgrade(url)
+    cfg = DemoConfig(
+        sessions=args.sessions,
+        runs_per_session=args.runs_per_session,
+        seed=args.seed,
+        anchor=datetime.fromisoformat(args.anchor) if args.anchor else None,
+        days=args.days,
+        transcripts=args.transcripts,
+    )
+    started = datetime.now(UTC)
+    report = asyncio.run(load_demo(asyncpg_dsn(url), cfg, progress=print_progress))
+    secs = (datetime.now(UTC) - started).total_seconds()
+    print(
+        f"demo loaded in {secs:.1f}s: {sum(report.sessions.values())} sessions "
+        f"{dict(report.sessions)}, {report.runs} runs {dict(report.triggers)}, "
+        f"{report.messages} messages, reviews {dict(report.reviews)}",
+        file=sys.stderr,
+    )
+    return 0
+
+
+async def _has_sessions(url: str) -> bool:
+    import asyncpg
+
+    from observatory.db.engine import asyncpg_dsn
+
+    conn = await asyncpg.connect(asyncpg_dsn(url))
+    try:
+        return bool(await conn.fetchval("SELECT EXISTS (SELECT 1 FROM sessions)"))
+    finally:
+        await conn.close()
+
+
+async def _demo_admin_key(url: str, path: Path) -> str:
+    """Reuse the demo admin key saved under data_dir while it is valid; else make a new one."""
+    from sqlalchemy import select
+
+    from observatory.auth.keys import create_key, hash_secret
+    from observatory.db.engine import make_engine, make_session_factory
+    from observatory.db.models import ApiKey
+
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_session_factory(engine)() as db, db.begin():
+            if path.exists():
+                secret = path.read_text().strip()
+                found = await db.scalar(
+                    select(ApiKey.id).where(
+                        ApiKey.hash == hash_secret(secret), ApiKey.revoked_at.is_(None)
+                    )
+                )
+                if found:
+                    return secret
+            key = await create_key(db, "demo admin", Role.ADMIN)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(key.secret)
+        path.chmod(0o600)
+        return key.secret
+    finally:
+        await engine.dispose()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from observatory.db.engine import asyncpg_dsn
+    from observatory.db.migrate import upgrade
+
+    settings, url = _settings_and_url(args)
+    host = args.host or settings.host
+    port = args.port or settings.port
+    upgrade(url)
+    if args.demo:
+        from observatory.demo import DemoConfig, load_demo, print_progress
+
+        if not asyncio.run(_has_sessions(url)):
+            print("loading demo data …", file=sys.stderr)
+            asyncio.run(load_demo(asyncpg_dsn(url), DemoConfig(), progress=print_progress))
+        secret = asyncio.run(_demo_admin_key(url, settings.data_dir / "demo-admin-key"))
+        print(
+            f"\n  Session Observatory: http://{host}:{port}/\n"
+            f"  GraphQL (GraphiQL): http://{host}:{port}/graphql\n"
+            f"  demo admin API key: {secret}\n",
+            file=sys.stderr,
+            flush=True,
+        )
+    os.environ["OBSERVATORY_DATABASE_URL"] = url  # workers and the app factory read it
+    uvicorn.run(
+        "observatory.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=args.workers or settings.workers,
+        log_level=settings.log_level,
+        lifespan="on",
+    )
+    return 0
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    return asyncio.run(_keys(args))
+
+
+async def _keys(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from observatory.auth.keys import create_key, revoke_key
+    from observatory.db.engine import make_engine, make_session_factory
+    from observatory.db.models import ApiKey
+
+    _settings, url = _settings_and_url(args)
+    engine = make_engine(url, pool_size=1)
+    try:
+        async with make_session_factory(engine)() as db, db.begin():
+            if args.keys_cmd == "create":
+                key = await create_key(db, args.name, Role(args.role))
+                print(f"created key {key.id} ({key.name}, {key.role.value}); shown once:")
+                print(key.secret)
+            elif args.keys_cmd == "list":
+                rows = (await db.execute(select(ApiKey).order_by(ApiKey.id))).scalars()
+                print(f"{'id':>4}  {'prefix':10} {'role':9} {'last used':25} {'revoked':25} name")
+                for k in rows:
+                    print(
+                        f"{k.id:>4}  {k.prefix:10} {k.role.value:9} "
+                        f"{k.last_used_at.isoformat() if k.last_used_at else '-':25} "
+                        f"{k.revoked_at.isoformat() if k.revoked_at else '-':25} {k.name}"
+                    )
+            elif args.keys_cmd == "revoke":
+                if not await revoke_key(db, args.id):
+                    print(f"no active key with id {args.id}", file=sys.stderr)
+                    return 1
+                print(f"revoked key {args.id}")
+        return 0
+    finally:
+        await engine.dispose()
+
+
+def cmd_export_schema(args: argparse.Namespace) -> int:
+    from observatory.graphql.schema import export_sdl
+
+    sdl = export_sdl()
+    if args.output == "-":
+        sys.stdout.write(sdl)
+    else:
+        Path(args.output).write_text(sdl)
+        print(f"wrote {args.output}", file=sys.stderr)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="observatory", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("serve", help="migrate, then serve the API (and the dashboard if built)")
+    p.add_argument(
+        "--demo", action="store_true", help="load demo data if empty; print an admin key"
+    )
+    p.add_argument("--host")
+    p.add_argument("--port", type=int)
+    p.add_argument("--workers", type=int)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="apply database migrations")
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("demo", help="load deterministic demo data into an empty database")
+    p.add_argument("--sessions", type=int, default=240, help="task sessions (default 240)")
+    p.add_argument("--runs-per-session", type=int, default=4)
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--days", type=int, default=30)
+    p.add_argument("--anchor", help="ISO time the data ends at (default: this hour)")
+    p.add_argument("--transcripts", type=int, default=5000, help="task sessions with transcripts")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("keys", help="manage API keys")
+    ks = p.add_subparsers(dest="keys_cmd", required=True)
+    kc = ks.add_parser("create")
+    kc.add_argument("--name", required=True)
+    kc.add_argument("--role", required=True, choices=[r.value for r in Role])
+    ks.add_parser("list")
+    kr = ks.add_parser("revoke")
+    kr.add_argument("id", type=int)
+    p.set_defaults(func=cmd_keys)
+
+    p = sub.add_parser("export-schema", help="write the GraphQL SDL (schema.graphql)")
+    p.add_argument("--output", "-o", default="schema.graphql")
+    p.set_defaults(func=cmd_export_schema)
+
+    for module in ("observatory.sync.cli", "observatory.review.cli"):
+        try:
+            register = __import__(module, fromlist=["register_cli"]).register_cli
+        except (ImportError, AttributeError):
+            continue
+        register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,183 @@
+"""Live events over PostgreSQL LISTEN/NOTIFY, fanned out to bounded per-subscriber queues.
+
+Database triggers (migration 0002) NOTIFY the ids of changed rows on commit, so any process's
+writes reach every API worker. One dedicated asyncpg connection per process listens; if it drops,
+the hub reconnects with backoff and replays what changed meanwhile (sessions.changed_at).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import random
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import asyncpg
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from observatory.db.engine import asyncpg_dsn
+from observatory.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "observatory_events"
+KINDS = ("session_created", "session_updated", "sync_status")
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    ids: tuple[int, ...]
+
+
+class SubscriberDropped(Exception):
+    """The subscriber's queue overflowed: it is too slow and was disconnected."""
+
+
+class Subscription:
+    def __init__(self, hub: EventHub, kinds: frozenset[str], maxsize: int) -> None:
+        self.hub = hub
+        self.kinds = kinds
+        self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize)
+        self.dropped = False
+
+    def offer(self, event: Event) -> None:
+        if self.dropped or event.kind not in self.kinds:
+            return
+        try:
+            self.queue.put_nowait(event)
+        except asyncio.QueueFull:
+            # A slow client never stalls the others: drop it, it gets a clear close.
+            self.dropped = True
+            self.queue = asyncio.Queue(1)
+            self.queue.put_nowait(None)
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while True:
+            event = await self.queue.get()
+            if event is None:
+                raise SubscriberDropped("subscriber too slow: event queue overflowed")
+            yield event
+
+
+class EventHub:
+    def __init__(
+        self,
+        database_url: str,
+        session_factory: async_sessionmaker[AsyncSession],
+        settings: Settings,
+    ) -> None:
+        self._dsn = asyncpg_dsn(database_url)
+        self._factory = session_factory
+        self._queue_size = settings.subscriber_queue_size
+        self._subs: set[Subscription] = set()
+        self._conn: asyncpg.Connection | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._lost = asyncio.Event()
+        self._last_seen = datetime.now(UTC)
+        self.connected = asyncio.Event()
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._supervise(), name="event-hub")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.connected.wait(), 10)
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._conn is not None and not self._conn.is_closed():
+            await self._conn.close()
+
+    @contextlib.contextmanager
+    def subscribe(self, *kinds: str) -> Any:
+        sub = Subscription(self, frozenset(kinds or KINDS), self._queue_size)
+        self._subs.add(sub)
+        try:
+            yield sub
+        finally:
+            self._subs.discard(sub)
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subs)
+
+    def _dispatch(self, event: Event) -> None:
+        for sub in list(self._subs):
+            sub.offer(event)
+
+    def _on_notify(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        try:
+            data = json.loads(payload)
+            event = Event(str(data["kind"]), tuple(int(i) for i in data.get("ids") or ()))
+        except (ValueError, KeyError, TypeError):
+            log.warning("ignoring malformed event payload %r", payload[:200])
+            return
+        self._last_seen = datetime.now(UTC)
+        self._dispatch(event)
+
+    def _on_termination(self, _conn: Any) -> None:
+        self._lost.set()
+
+    async def _supervise(self) -> None:
+        attempt = 0
+        first = True
+        while True:
+            try:
+                conn = await asyncpg.connect(
+                    self._dsn, server_settings={"application_name": "observatory-listener"}
+                )
+            except (OSError, asyncpg.PostgresError) as exc:
+                attempt += 1
+                delay = min(30.0, 0.2 * 2**attempt) * random.uniform(0.5, 1.0)
+                log.warning("event listener cannot connect (%s); retry in %.1fs", exc, delay)
+                await asyncio.sleep(delay)
+                continue
+            attempt = 0
+            self._conn = conn
+            self._lost.clear()
+            conn.add_termination_listener(self._on_termination)
+            await conn.add_listener(CHANNEL, self._on_notify)
+            self.connected.set()
+            if not first:
+                await self._catch_up()
+            first = False
+            await self._lost.wait()
+            self.connected.clear()
+            log.warning("event listener connection lost; reconnecting")
+
+    async def _catch_up(self) -> None:
+        """Replay changes committed while the listener was away (NOTIFYs then are lost)."""
+        since = self._last_seen - timedelta(seconds=2)
+        async with self._factory() as db:
+            rows = (
+                await db.execute(
+                    text(
+                        "SELECT id, created_at >= :since AS is_new FROM sessions "
+                        "WHERE changed_at >= :since OR created_at >= :since ORDER BY id"
+                    ),
+                    {"since": since},
+                )
+            ).all()
+            sources = (await db.execute(text("SELECT id FROM sync_sources"))).scalars().all()
+        created = tuple(r.id for r in rows if r.is_new)
+        updated = tuple(r.id for r in rows if not r.is_new)
+        if created:
+            self._dispatch(Event("session_created", created))
+        if updated:
+            self._dispatch(Event("session_updated", updated))
+        if sources:
+            self._dispatch(Event("sync_status", tuple(sources)))
+        self._last_seen = datetime.now(UTC)
+
+    async def kill_connection_for_test(self) -> None:
+        if self._conn is not None:
+            self._conn.terminate()
+            self._on_termination(self._conn)

@@ -1,0 +1,110 @@
+"""All configuration, from environment variables (prefix OBSERVATORY_), with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from platformdirs import user_data_dir
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(f"OBSERVATORY_{name}")
+    return value if value not in (None, "") else default
+
+
+def _int(name: str, default: int) -> int:
+    return int(_env(name, str(default)) or default)
+
+
+def _float(name: str, default: float) -> float:
+    return float(_env(name, str(default)) or default)
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    return default if raw is None else raw.lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    # None => embedded PostgreSQL under data_dir (see db/embedded.py).
+    database_url: str | None
+    data_dir: Path
+    host: str
+    port: int
+    workers: int
+    log_level: str
+    frontend_dir: Path | None
+    allowed_origins: tuple[str, ...]
+    # GraphQL limits
+    max_query_depth: int
+    max_aliases: int
+    max_tokens: int
+    max_page_size: int
+    max_metric_range_days: int
+    # Sync
+    sync_interval_s: float
+    sync_backoff_base_s: float
+    sync_backoff_max_s: float
+    circuit_failure_threshold: int
+    circuit_cooldown_s: float
+    stale_after_s: float
+    # Live events
+    subscriber_queue_size: int
+    # AI reviewer (OpenAI-compatible chat completions)
+    ai_base_url: str | None
+    ai_model: str
+    ai_api_key: str | None
+    ai_price_input_per_mtok: Decimal
+    ai_price_output_per_mtok: Decimal
+    ai_prompt_token_budget: int
+    ai_max_concurrency: int
+    ai_requests_per_minute: int
+    ai_heartbeat_sample_rate: float
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return self.database_url is None
+
+
+def load_settings() -> Settings:
+    data_dir = Path(_env("DATA_DIR") or user_data_dir("session-observatory"))
+    frontend = _env("FRONTEND_DIR")
+    default_frontend = Path(__file__).resolve().parents[2] / "frontend" / "dist"
+    return Settings(
+        database_url=_env("DATABASE_URL"),
+        data_dir=data_dir,
+        host=_env("HOST", "127.0.0.1") or "127.0.0.1",
+        port=_int("PORT", 8000),
+        workers=_int("WORKERS", 1),
+        log_level=_env("LOG_LEVEL", "info") or "info",
+        frontend_dir=Path(frontend) if frontend else default_frontend,
+        allowed_origins=tuple(
+            o.strip() for o in (_env("ALLOWED_ORIGINS", "") or "").split(",") if o.strip()
+        ),
+        max_query_depth=_int("MAX_QUERY_DEPTH", 10),
+        max_aliases=_int("MAX_ALIASES", 15),
+        max_tokens=_int("MAX_TOKENS", 2000),
+        max_page_size=_int("MAX_PAGE_SIZE", 200),
+        max_metric_range_days=_int("MAX_METRIC_RANGE_DAYS", 400),
+        sync_interval_s=_float("SYNC_INTERVAL_S", 30.0),
+        sync_backoff_base_s=_float("SYNC_BACKOFF_BASE_S", 2.0),
+        sync_backoff_max_s=_float("SYNC_BACKOFF_MAX_S", 300.0),
+        circuit_failure_threshold=_int("CIRCUIT_FAILURE_THRESHOLD", 5),
+        circuit_cooldown_s=_float("CIRCUIT_COOLDOWN_S", 60.0),
+        stale_after_s=_float("STALE_AFTER_S", 300.0),
+        subscriber_queue_size=_int("SUBSCRIBER_QUEUE_SIZE", 100),
+        ai_base_url=_env("AI_BASE_URL"),
+        ai_model=_env("AI_MODEL", "gpt-4o-mini") or "gpt-4o-mini",
+        ai_api_key=_env("AI_API_KEY"),
+        ai_price_input_per_mtok=Decimal(_env("AI_PRICE_INPUT_PER_MTOK", "0") or "0"),
+        ai_price_output_per_mtok=Decimal(_env("AI_PRICE_OUTPUT_PER_MTOK", "0") or "0"),
+        ai_prompt_token_budget=_int("AI_PROMPT_TOKEN_BUDGET", 12000),
+        ai_max_concurrency=_int("AI_MAX_CONCURRENCY", 2),
+        ai_requests_per_minute=_int("AI_REQUESTS_PER_MINUTE", 60),
+        ai_heartbeat_sample_rate=_float("AI_HEARTBEAT_SAMPLE_RATE", 0.1),
+    )

@@ -1,0 +1,1 @@
+"""Sync: pull sessions from agent gateways, parse them, upsert them idempotently."""

@@ -1,0 +1,196 @@
+"""The provider protocol and the provider-neutral records that sync moves into PostgreSQL.
+
+A provider adapter (``observatory.sync.openclaw`` today) implements :class:`SessionSource`:
+it lists the sessions an installation has and, for one session, returns a :class:`SyncBatch`
+with everything new since an opaque cursor it handed out earlier. Ingestion knows nothing
+about the provider beyond these records, so a second provider is one new module.
+
+Conventions (see DESIGN.md): times are timezone-aware UTC, money is ``Decimal`` (USD),
+and ``None`` means "the provider did not say" -- never an invented zero.
+
+Message ``content`` is a JSON object ``{"blocks": [...]}``: the provider's content blocks
+(``{"type": "text", "text"}``, ``{"type": "toolCall", "id", "name", "arguments"}``,
+``{"type": "image", ...}``, ``{"type": "compaction", "summary", "tokensBefore",
+"tokensAfter"}``) plus, for tool results, ``toolCallId``/``toolName`` and, for provider
+"custom" messages, ``customType``/``details``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from observatory.db.enums import (
+    MessageRole,
+    RunStatus,
+    RunTrigger,
+    SessionKind,
+    SessionStatus,
+)
+
+Cursor = dict[str, Any]
+_N = TypeVar("_N", int, Decimal)
+
+
+@dataclass(slots=True)
+class Usage:
+    """Token counts and cost of one model call or a sum of them (None = not reported)."""
+
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cache_read_tokens: int | None = None
+    cache_write_tokens: int | None = None
+    cost: Decimal | None = None
+
+    def is_empty(self) -> bool:
+        return all(
+            v is None
+            for v in (
+                self.input_tokens,
+                self.output_tokens,
+                self.cache_read_tokens,
+                self.cache_write_tokens,
+                self.cost,
+            )
+        )
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            _add(self.input_tokens, other.input_tokens),
+            _add(self.output_tokens, other.output_tokens),
+            _add(self.cache_read_tokens, other.cache_read_tokens),
+            _add(self.cache_write_tokens, other.cache_write_tokens),
+            _add(self.cost, other.cost),
+        )
+
+
+def _add(a: _N | None, b: _N | None) -> _N | None:
+    # Unknown + known = known: a run whose calls partly lack usage still reports what it has.
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a + b
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    """One conversation context at the provider, identified by (source, key)."""
+
+    key: str
+    agent_id: str
+    kind: SessionKind
+    provider_status: str | None
+    started_at: datetime
+    updated_at: datetime
+    provider_session_id: str | None = None
+    # None: not decided by the listing alone; derived from runs when the batch is built.
+    status: SessionStatus | None = None
+    title: str | None = None
+    parent_key: str | None = None
+    model: str | None = None
+    channel: str | None = None
+    ended_at: datetime | None = None
+    # Opaque change marker: a session whose fingerprint equals the stored one is skipped.
+    fingerprint: str | None = None
+    # Provider-specific bits the adapter needs again in fetch() (not stored).
+    extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+
+@dataclass(slots=True)
+class RunRecord:
+    """One agent invocation inside a session (a turn, heartbeat poll, cron fire, ...)."""
+
+    provider_run_id: str
+    trigger: RunTrigger
+    status: RunStatus
+    started_at: datetime
+    finished_at: datetime | None = None
+    model: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    error: str | None = None
+    prompt_preview: str | None = None
+    outcome_preview: str | None = None
+    tool_call_count: int = 0
+    tool_error_count: int = 0
+
+    @property
+    def duration_ms(self) -> int | None:
+        if self.finished_at is None:
+            return None
+        return int((self.finished_at - self.started_at).total_seconds() * 1000)
+
+
+@dataclass(slots=True)
+class MessageRecord:
+    """One cached transcript entry, ordered by (provider_session_id, seq)."""
+
+    provider_session_id: str
+    seq: int
+    role: MessageRole
+    content: dict[str, Any]
+    created_at: datetime
+    provider_event_id: str | None = None
+    parent_event_id: str | None = None
+    provider_run_id: str | None = None
+    model: str | None = None
+    usage: Usage = field(default_factory=Usage)
+    is_error: bool = False
+
+
+@dataclass(slots=True)
+class SyncBatch:
+    """Everything new for one session since a cursor; ingested in one transaction.
+
+    ``runs`` hold complete aggregates for every run they name (an adapter re-reads an
+    unfinished run from its start), so upserting them overwrites older partial values.
+    """
+
+    session: SessionRecord
+    runs: list[RunRecord] = field(default_factory=list)
+    messages: list[MessageRecord] = field(default_factory=list)
+    cursor: Cursor = field(default_factory=dict)
+
+
+@runtime_checkable
+class SessionSource(Protocol):
+    """What sync needs from a provider installation."""
+
+    provider: str
+
+    async def list_sessions(self) -> list[SessionRecord]:
+        """Every session the provider currently has (sessions it dropped are absent)."""
+        ...
+
+    async def fetch(self, session: SessionRecord, cursor: Mapping[str, Any] | None) -> SyncBatch:
+        """New transcript data for ``session`` after ``cursor`` (None: from the start)."""
+        ...
+
+    async def aclose(self) -> None:
+        """Release connections and file handles."""
+        ...
+
+
+class SourceError(Exception):
+    """A provider could not be read; the runner backs off and retries."""
+
+    retry_after: float | None = None
+
+
+class SourceAuthError(SourceError):
+    """The provider refused our credentials (HTTP 401 / rejected connect)."""
+
+
+class SourceUnavailable(SourceError):
+    """The provider is temporarily unavailable (timeout, 5xx, dropped connection)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class SourceConfigError(SourceError):
+    """The source is misconfigured or its data is in a format we refuse to guess at."""
