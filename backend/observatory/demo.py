@@ -318,6 +318,27 @@ class _Builder:
         self.report.reviews["human" if human else "ai"] += 1
 
 
+# Task-session status mix per 100 sessions.
+STATUS_MIX = {"completed": 55, "failed": 15, "running": 8, "pending": 5, "archived": 17}
+
+
+def _status_cycle() -> list[str]:
+    """The STATUS_MIX as a sequence of 100 that shows every status within its first five and
+    stays proportional throughout (smooth weighted round-robin), so even ``--sessions 5``
+    covers every status and a small demo is not all 'completed'."""
+    cycle = list(STATUS_MIX)
+    left = {s: n - 1 for s, n in STATUS_MIX.items()}
+    credit = dict.fromkeys(STATUS_MIX, 0)
+    total = sum(left.values())
+    for _ in range(total):
+        for s in credit:
+            credit[s] += left[s]
+        pick = max(credit, key=lambda s: credit[s])
+        credit[pick] -= total
+        cycle.append(pick)
+    return cycle
+
+
 async def _copy(conn: asyncpg.Connection, rows: dict[str, list[tuple[Any, ...]]]) -> None:
     columns = {
         "sessions": SESSION_COLS,
@@ -437,9 +458,7 @@ async def _load(
     await _copy(conn, b.flush())
 
     # Task sessions: spawned by a main session, every status.
-    statuses = (
-        ["completed"] * 55 + ["failed"] * 15 + ["running"] * 8 + ["pending"] * 5 + ["archived"] * 17
-    )
+    statuses = _status_cycle()
     chunk = 2000
     span = (anchor - start).total_seconds()
     for i in range(cfg.sessions):
