@@ -30,6 +30,11 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _aware(moment: datetime) -> datetime:
+    """``--anchor 2026-01-01`` means UTC: stored times are timezone-aware, never naive."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from observatory.db.engine import asyncpg_dsn
     from observatory.db.migrate import upgrade
@@ -41,7 +46,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         sessions=args.sessions,
         runs_per_session=args.runs_per_session,
         seed=args.seed,
-        anchor=datetime.fromisoformat(args.anchor) if args.anchor else None,
+        anchor=_aware(datetime.fromisoformat(args.anchor)) if args.anchor else None,
         days=args.days,
         transcripts=args.transcripts,
     )
