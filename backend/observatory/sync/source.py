@@ -147,12 +147,16 @@ class SyncBatch:
 
     ``runs`` hold complete aggregates for every run they name (an adapter re-reads an
     unfinished run from its start), so upserting them overwrites older partial values.
+    ``replace_from`` maps a provider session id to the seq from which this batch is the
+    whole truth: cached messages at or after it that the batch lacks are dropped (a
+    transcript re-read from a run's start may place entries differently than last time).
     """
 
     session: SessionRecord
     runs: list[RunRecord] = field(default_factory=list)
     messages: list[MessageRecord] = field(default_factory=list)
     cursor: Cursor = field(default_factory=dict)
+    replace_from: dict[str, int] = field(default_factory=dict)
 
 
 @runtime_checkable

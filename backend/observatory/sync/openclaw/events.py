@@ -48,7 +48,8 @@ class ParsedEvent:
     type: str
     event_id: str | None
     parent_id: str | None
-    timestamp: datetime | None
+    timestamp: datetime | None  # when the message was produced (message.timestamp)
+    recorded_at: datetime | None = None  # when the event was written (event timestamp)
     role: MessageRole | None = None  # set for events that become messages
     content: dict[str, Any] = field(default_factory=dict)
     run_id: str | None = None  # explicit runId carried by the event
@@ -96,24 +97,22 @@ def loads_event(raw: str | bytes) -> dict[str, Any]:
     return obj
 
 
-def split_complete_lines(data: bytes) -> tuple[list[bytes], int]:
-    """Complete JSONL lines of ``data`` and how many bytes they span.
+def complete_length(data: bytes) -> int:
+    """How many leading bytes of JSONL ``data`` are complete lines.
 
     A writer may be mid-line: the bytes after the last newline are left for the next read,
-    unless they already form a whole JSON object (a final line written without newline;
-    a cut-off object never parses).
+    unless they already form a whole JSON object (a last line written without a newline; a
+    cut-off object never parses).
     """
     end = data.rfind(b"\n") + 1
-    lines = data[:end].splitlines()
     tail = data[end:]
     if tail.strip():
         try:
             if isinstance(json.loads(tail), dict):
-                lines.append(tail)
-                end = len(data)
+                return len(data)
         except ValueError:
             pass
-    return lines, end
+    return end
 
 
 # -- conversion helpers ------------------------------------------------------------------------
@@ -132,6 +131,14 @@ def to_datetime(value: Any) -> datetime | None:
             return None
         return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
     return None
+
+
+def _str(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 def _int(value: Any) -> int | None:
@@ -200,7 +207,7 @@ def preview(text: str | None) -> str | None:
 def parse_event(event: dict[str, Any], seq: int) -> ParsedEvent:
     """Parse one transcript event (any transport) into the fields sync needs."""
     etype = str(event.get("type") or "")
-    meta = event.get("__openclaw") if isinstance(event.get("__openclaw"), dict) else {}
+    meta = _obj(event.get("__openclaw"))
     parsed = ParsedEvent(
         seq=seq,
         type=etype,
@@ -208,6 +215,7 @@ def parse_event(event: dict[str, Any], seq: int) -> ParsedEvent:
         parent_id=event.get("parentId") if isinstance(event.get("parentId"), str) else None,
         timestamp=to_datetime(event.get("timestamp")),
     )
+    parsed.recorded_at = parsed.timestamp
     if etype == "message" and isinstance(event.get("message"), dict):
         _parse_message(parsed, event["message"])
     elif etype == "compaction":
@@ -230,14 +238,10 @@ def parse_event(event: dict[str, Any], seq: int) -> ParsedEvent:
     return parsed
 
 
-def _str(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
 def _parse_message(parsed: ParsedEvent, msg: dict[str, Any]) -> None:
     role = _ROLES.get(str(msg.get("role")), MessageRole.SYSTEM)
-    meta = msg.get("__openclaw") if isinstance(msg.get("__openclaw"), dict) else {}
-    details = msg.get("details") if isinstance(msg.get("details"), dict) else {}
+    meta = _obj(msg.get("__openclaw"))
+    details = _obj(msg.get("details"))
     blocks = _blocks(msg.get("content"))
     content: dict[str, Any] = {"blocks": blocks}
     parsed.role = role
@@ -279,7 +283,7 @@ def event_from_history_item(item: dict[str, Any]) -> tuple[int, dict[str, Any]] 
     Items without a transcript position cannot be placed in the cached transcript and are
     skipped (None).
     """
-    meta = item.get("__openclaw") if isinstance(item.get("__openclaw"), dict) else {}
+    meta = _obj(item.get("__openclaw"))
     position = meta.get("transcriptPosition")
     raw_seq = _int(position.get("rawSeq")) if isinstance(position, dict) else None
     if raw_seq is None:

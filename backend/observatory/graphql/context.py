@@ -1,0 +1,44 @@
+"""The typed per-request context: services, the caller, and fresh dataloaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from observatory.auth.keys import Caller
+from observatory.graphql.loaders import Loaders
+from observatory.services import Services
+from observatory.settings import Settings
+
+
+@dataclass
+class Context:
+    services: Services
+    caller: Caller | None
+    loaders: Loaders
+    request: Any = None
+    response: Any = None
+    connection_params: dict[str, Any] | None = field(default=None)
+
+    @property
+    def db(self) -> async_sessionmaker[AsyncSession]:
+        return self.services.session_factory
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    def fresh_loaders(self) -> Loaders:
+        """Subscriptions: a WebSocket context lives long, so each event gets new loaders."""
+        return Loaders(self.services.session_factory)
+
+
+def bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.strip().partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return token.strip()
+    return value.strip() if not token else None

@@ -1,0 +1,237 @@
+"""Per-request dataloaders (aiodataloader): one batched statement per relation and request.
+
+Each batch opens its own short DB session from the factory, so concurrent resolvers never share a
+connection. Build ``Loaders`` inside the request (aiodataloader grabs the running loop).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
+
+from aiodataloader import DataLoader
+from sqlalchemy import Row, func, select, text
+from sqlalchemy.dialects.postgresql import distinct_on
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from observatory.db.models import Agent, ApiKey, Review, Run, Session
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+BatchFn = Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]]
+
+
+class _Loader(DataLoader):  # type: ignore[misc]
+    def __init__(
+        self, factory: async_sessionmaker[AsyncSession], fn: BatchFn, default: Any
+    ) -> None:
+        super().__init__()
+        self._factory = factory
+        self._fn = fn
+        self._default = default
+
+    async def batch_load_fn(self, keys: Sequence[Any]) -> list[Any]:
+        async with self._factory() as db:
+            found = await self._fn(db, list(keys))
+        return [
+            found.get(k, self._default() if callable(self._default) else self._default)
+            for k in keys
+        ]
+
+
+async def _agents(db: AsyncSession, ids: list[str]) -> dict[str, Agent]:
+    rows = (await db.execute(select(Agent).where(Agent.id.in_(ids)))).scalars()
+    return {a.id: a for a in rows}
+
+
+async def _sessions(db: AsyncSession, ids: list[int]) -> dict[int, Session]:
+    rows = (await db.execute(select(Session).where(Session.id.in_(ids)))).scalars()
+    return {s.id: s for s in rows}
+
+
+async def _sessions_by_key(
+    db: AsyncSession, keys: list[tuple[int, str]]
+) -> dict[tuple[int, str], Session]:
+    source_ids = {k[0] for k in keys}
+    names = {k[1] for k in keys}
+    rows = (
+        await db.execute(
+            select(Session).where(Session.source_id.in_(source_ids), Session.key.in_(names))
+        )
+    ).scalars()
+    return {(s.source_id, s.key): s for s in rows}
+
+
+async def _main_sessions(db: AsyncSession, agent_ids: list[str]) -> dict[str, Session]:
+    stmt = (
+        select(Session)
+        .ext(distinct_on(Session.agent_id))
+        .where(Session.agent_id.in_(agent_ids), Session.kind == "main")
+        .order_by(Session.agent_id, Session.id)
+    )
+    return {s.agent_id: s for s in (await db.execute(stmt)).scalars()}
+
+
+async def _runs(db: AsyncSession, ids: list[int]) -> dict[int, Run]:
+    rows = (await db.execute(select(Run).where(Run.id.in_(ids)))).scalars()
+    return {r.id: r for r in rows}
+
+
+_METRICS_SQL = text(
+    """
+    SELECT session_id,
+           count(*) AS run_count,
+           sum(input_tokens) AS input_tokens,
+           sum(output_tokens) AS output_tokens,
+           sum(cache_read_tokens) AS cache_read_tokens,
+           sum(cache_write_tokens) AS cache_write_tokens,
+           sum(cost) AS cost,
+           sum(duration_ms) AS wall_time_ms,
+           count(*) FILTER (WHERE status = 'failed') AS failed_runs,
+           bool_and(input_tokens IS NOT NULL AND output_tokens IS NOT NULL) AS usage_complete,
+           min(started_at) AS first_run_at,
+           max(coalesce(finished_at, started_at)) AS last_run_at
+    FROM runs WHERE session_id = ANY(:ids) GROUP BY session_id
+    """
+)
+
+
+async def _session_metrics(db: AsyncSession, ids: list[int]) -> dict[int, Row[Any]]:
+    rows = (await db.execute(_METRICS_SQL, {"ids": ids})).all()
+    return {r.session_id: r for r in rows}
+
+
+# The latest human review wins; an AI review shows only where no human has reviewed.
+_LATEST_REVIEW = (
+    select(Review)
+    .ext(distinct_on(Review.session_id))
+    .order_by(
+        Review.session_id,
+        (Review.reviewer_kind == "human").desc(),
+        Review.created_at.desc(),
+        Review.id.desc(),
+    )
+)
+
+
+async def _latest_review(db: AsyncSession, ids: list[int]) -> dict[int, Review]:
+    rows = (await db.execute(_LATEST_REVIEW.where(Review.session_id.in_(ids)))).scalars()
+    return {r.session_id: r for r in rows}
+
+
+async def _latest_run_review(db: AsyncSession, ids: list[int]) -> dict[int, Review]:
+    stmt = (
+        select(Review)
+        .ext(distinct_on(Review.run_id))
+        .where(Review.run_id.in_(ids))
+        .order_by(Review.run_id, (Review.reviewer_kind == "human").desc(), Review.created_at.desc())
+    )
+    return {r.run_id: r for r in (await db.execute(stmt)).scalars() if r.run_id is not None}
+
+
+async def _reviews_by_session(db: AsyncSession, ids: list[int]) -> dict[int, list[Review]]:
+    stmt = (
+        select(Review)
+        .where(Review.session_id.in_(ids))
+        .order_by(Review.created_at.desc(), Review.id.desc())
+    )
+    out: dict[int, list[Review]] = defaultdict(list)
+    for r in (await db.execute(stmt)).scalars():
+        out[r.session_id].append(r)
+    return out
+
+
+async def _reviews_by_run(db: AsyncSession, ids: list[int]) -> dict[int, list[Review]]:
+    stmt = (
+        select(Review)
+        .where(Review.run_id.in_(ids))
+        .order_by(Review.created_at.desc(), Review.id.desc())
+    )
+    out: dict[int, list[Review]] = defaultdict(list)
+    for r in (await db.execute(stmt)).scalars():
+        if r.run_id is not None:
+            out[r.run_id].append(r)
+    return out
+
+
+async def _child_counts(
+    db: AsyncSession, keys: list[tuple[int, str]]
+) -> dict[tuple[int, str], int]:
+    stmt = (
+        select(Session.source_id, Session.parent_key, func.count())
+        .where(
+            Session.parent_key.in_({k[1] for k in keys}),
+            Session.source_id.in_({k[0] for k in keys}),
+        )
+        .group_by(Session.source_id, Session.parent_key)
+    )
+    return {(s, p): n for s, p, n in (await db.execute(stmt)).all()}
+
+
+async def _children(
+    db: AsyncSession, keys: list[tuple[int, str]]
+) -> dict[tuple[int, str], list[Session]]:
+    stmt = (
+        select(Session)
+        .where(
+            Session.parent_key.in_({k[1] for k in keys}),
+            Session.source_id.in_({k[0] for k in keys}),
+        )
+        .order_by(Session.started_at.desc(), Session.id.desc())
+    )
+    out: dict[tuple[int, str], list[Session]] = defaultdict(list)
+    for s in (await db.execute(stmt)).scalars():
+        if s.parent_key is not None:
+            out[(s.source_id, s.parent_key)].append(s)
+    return out
+
+
+async def _key_names(db: AsyncSession, ids: list[int]) -> dict[int, str]:
+    rows = await db.execute(select(ApiKey.id, ApiKey.name).where(ApiKey.id.in_(ids)))
+    return {i: n for i, n in rows.all()}
+
+
+async def _source_names(db: AsyncSession, ids: list[int]) -> dict[int, str]:
+    rows = await db.execute(
+        text("SELECT id, name FROM sync_sources WHERE id = ANY(:ids)"), {"ids": ids}
+    )
+    return {i: n for i, n in rows.all()}
+
+
+async def _agent_metrics(db: AsyncSession, keys: list[tuple[str, Any, Any]]) -> dict[Any, Any]:
+    """Keys are (agent_id, start, end); one grouped query per distinct range."""
+    from observatory import metrics
+
+    out: dict[Any, Any] = {}
+    for start, end in {(k[1], k[2]) for k in keys}:
+        agents = [k[0] for k in keys if (k[1], k[2]) == (start, end)]
+        found = await metrics.summary(
+            db, start, end, metrics.MetricFilter(agent_ids=agents), by_agent=True
+        )
+        for agent in agents:
+            out[(agent, start, end)] = found.get(agent) or metrics.Summary()
+    return out
+
+
+class Loaders:
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        def make(fn: BatchFn, default: Any = None) -> _Loader:
+            return _Loader(factory, fn, default)
+
+        self.agent = make(_agents)
+        self.session = make(_sessions)
+        self.session_by_key = make(_sessions_by_key)
+        self.main_session = make(_main_sessions)
+        self.run = make(_runs)
+        self.session_metrics = make(_session_metrics)
+        self.latest_review = make(_latest_review)
+        self.latest_run_review = make(_latest_run_review)
+        self.reviews_by_session = make(_reviews_by_session, list)
+        self.reviews_by_run = make(_reviews_by_run, list)
+        self.child_count = make(_child_counts, 0)
+        self.children = make(_children, list)
+        self.key_name = make(_key_names)
+        self.agent_metrics = make(_agent_metrics)
+        self.source_name = make(_source_names)

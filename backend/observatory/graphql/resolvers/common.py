@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any
+
+import strawberry
+
+from observatory.graphql.errors import BadUserInput
+
+MAX_SEARCH = 200
+
+
+@strawberry.enum(description="Sort direction.")
+class Direction(Enum):
+    ASC = "asc"
+    DESC = "desc"
+
+
+def like_pattern(search: str, field: str = "search") -> str:
+    if len(search) > MAX_SEARCH:
+        raise BadUserInput(f"`{field}` is longer than {MAX_SEARCH} characters", field=field)
+    escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def check_range(start: datetime | None, end: datetime | None, field: str) -> None:
+    if start is not None and end is not None and start > end:
+        raise BadUserInput(f"`{field}`: the start is after the end", field=field)
+
+
+def cursor_value(kind: str, raw: Any, field: str = "after") -> Any:
+    """Turn a decoded cursor component back into the sort column's Python type."""
+    try:
+        if kind == "datetime":
+            return datetime.fromisoformat(str(raw))
+        if kind == "decimal":
+            return Decimal(str(raw))
+        if kind == "int":
+            return int(raw)
+    except (ValueError, TypeError, InvalidOperation):
+        pass
+    else:
+        return raw
+    raise BadUserInput("invalid cursor", field=field)
+
+
+def cursor_part(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

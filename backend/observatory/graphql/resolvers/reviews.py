@@ -1,0 +1,163 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import strawberry
+from sqlalchemy import Select, and_, delete, select, tuple_, update
+from strawberry.types import Info
+
+from observatory.auth.scopes import Scope
+from observatory.db.enums import ReviewerKind, Verdict
+from observatory.db.models import Review, Run
+from observatory.graphql.errors import BadUserInput, Forbidden, NotFound
+from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size, parse_id
+from observatory.graphql.resolvers.common import check_range, cursor_value
+from observatory.graphql.resolvers.sessions import require_session
+from observatory.graphql.types.connections import PageInfo, ReviewConnection, ReviewEdge
+from observatory.graphql.types.core import Review as ReviewType
+
+SUMMARY_MAX = 5000
+
+
+@strawberry.input
+class ReviewFilter:
+    session_id: strawberry.ID | None = None
+    agent_ids: list[str] | None = None
+    verdicts: list[Verdict] | None = None
+    reviewer_kinds: list[ReviewerKind] | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+
+
+@strawberry.input(description="A review of a session, or of one run of it (e.g. a heartbeat).")
+class CreateReviewInput:
+    session_id: strawberry.ID
+    run_id: strawberry.ID | None = None
+    verdict: Verdict
+    rating: int = strawberry.field(description="1 (worst) to 5 (best).")
+    summary: str = ""
+
+
+@strawberry.input
+class UpdateReviewInput:
+    verdict: Verdict | None = None
+    rating: int | None = None
+    summary: str | None = None
+
+
+def _validate(rating: int | None, summary: str | None) -> None:
+    if rating is not None and not 1 <= rating <= 5:
+        raise BadUserInput("rating must be between 1 and 5", field="rating")
+    if summary is not None and len(summary) > SUMMARY_MAX:
+        raise BadUserInput(f"summary must be at most {SUMMARY_MAX} characters", field="summary")
+
+
+async def list_reviews(
+    info: Info, filter: ReviewFilter | None, first: int | None, after: str | None
+) -> ReviewConnection:
+    from observatory.db.models import Session
+
+    limit = page_size(first, info.context.settings.max_page_size)
+    base: Select[Any] = select(Review)
+    conds = []
+    if filter is not None:
+        if filter.session_id is not None:
+            conds.append(Review.session_id == parse_id(filter.session_id, "filter.sessionId"))
+        if filter.agent_ids:
+            base = base.join(Session, Session.id == Review.session_id)
+            conds.append(Session.agent_id.in_(filter.agent_ids))
+        if filter.verdicts:
+            conds.append(Review.verdict.in_(filter.verdicts))
+        if filter.reviewer_kinds:
+            conds.append(Review.reviewer_kind.in_(filter.reviewer_kinds))
+        check_range(filter.created_after, filter.created_before, "filter.createdAfter")
+        if filter.created_after:
+            conds.append(Review.created_at >= filter.created_after)
+        if filter.created_before:
+            conds.append(Review.created_at < filter.created_before)
+    if conds:
+        base = base.where(and_(*conds))
+    stmt = base
+    cursor = decode_cursor(after, 2)
+    if cursor is not None:
+        key = (cursor_value("datetime", cursor[0]), cursor_value("int", cursor[1]))
+        stmt = stmt.where(tuple_(Review.created_at, Review.id) < key)
+    stmt = stmt.order_by(Review.created_at.desc(), Review.id.desc()).limit(limit + 1)
+    async with info.context.db() as db:
+        rows = list((await db.execute(stmt)).scalars())
+    has_next = len(rows) > limit
+    rows = rows[:limit]
+    edges = [
+        ReviewEdge(
+            cursor=encode_cursor(r.created_at.isoformat(), r.id), node=ReviewType.from_row(r)
+        )
+        for r in rows
+    ]
+    return ReviewConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        _count_stmt=base,
+    )
+
+
+async def create_review(info: Info, input: CreateReviewInput) -> ReviewType:
+    _validate(input.rating, input.summary)
+    session = await require_session(info, input.session_id)
+    run_id = None
+    async with info.context.db() as db, db.begin():
+        if input.run_id is not None:
+            run_id = parse_id(input.run_id, "runId")
+            run_session = await db.scalar(select(Run.session_id).where(Run.id == run_id))
+            if run_session is None:
+                raise NotFound(f"no run with id {input.run_id}", field="runId")
+            if run_session != session.id:
+                raise BadUserInput("the run does not belong to this session", field="runId")
+        now = datetime.now(UTC)
+        row = Review(
+            session_id=session.id,
+            run_id=run_id,
+            verdict=input.verdict,
+            rating=input.rating,
+            summary=input.summary.strip(),
+            reviewer_kind=ReviewerKind.HUMAN,
+            created_by_api_key_id=info.context.caller.key_id,
+            created_at=now,
+            updated_at=now,
+        )
+        db.add(row)
+        await db.flush()
+    return ReviewType.from_row(row)
+
+
+async def _own_review(info: Info, db: Any, review_id: strawberry.ID) -> Review:
+    row = await db.get(Review, parse_id(review_id), with_for_update=True)
+    if row is None:
+        raise NotFound(f"no review with id {review_id}", field="id")
+    caller = info.context.caller
+    if Scope.KEYS_ADMIN not in caller.scopes and row.created_by_api_key_id != caller.key_id:
+        raise Forbidden("only the review's author or an admin may change it")
+    return row
+
+
+async def update_review(info: Info, id: strawberry.ID, input: UpdateReviewInput) -> ReviewType:
+    _validate(input.rating, input.summary)
+    async with info.context.db() as db, db.begin():
+        row = await _own_review(info, db, id)
+        values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
+        if input.verdict is not None:
+            values["verdict"] = input.verdict
+        if input.rating is not None:
+            values["rating"] = input.rating
+        if input.summary is not None:
+            values["summary"] = input.summary.strip()
+        await db.execute(update(Review).where(Review.id == row.id).values(**values))
+        await db.refresh(row)
+    return ReviewType.from_row(row)
+
+
+async def delete_review(info: Info, id: strawberry.ID) -> strawberry.ID:
+    async with info.context.db() as db, db.begin():
+        row = await _own_review(info, db, id)
+        await db.execute(delete(Review).where(Review.id == row.id))
+    return strawberry.ID(str(row.id))

@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+import strawberry
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_
+from strawberry.types import Info
+
+from observatory.db.enums import SessionKind, SessionStatus, Verdict
+from observatory.db.models import Review, Session
+from observatory.graphql.errors import BadUserInput, NotFound
+from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size, parse_id
+from observatory.graphql.resolvers.common import (
+    Direction,
+    check_range,
+    cursor_part,
+    cursor_value,
+    like_pattern,
+)
+from observatory.graphql.types.connections import PageInfo, SessionConnection, SessionEdge
+from observatory.graphql.types.core import Session as SessionType
+
+
+@strawberry.input(description="All given conditions must hold; list conditions match any item.")
+class SessionFilter:
+    agent_ids: list[str] | None = None
+    kinds: list[SessionKind] | None = None
+    statuses: list[SessionStatus] | None = None
+    search: str | None = strawberry.field(default=None, description="Substring of title or key.")
+    started_after: datetime | None = None
+    started_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
+    has_review: bool | None = None
+    verdicts: list[Verdict] | None = strawberry.field(
+        default=None, description="Verdict of the latest review (human wins over AI)."
+    )
+    models: list[str] | None = None
+    parent_key: str | None = None
+    include_pruned: bool = True
+
+
+@strawberry.enum
+class SessionOrderField(Enum):
+    STARTED_AT = "started_at"
+    UPDATED_AT = "updated_at"
+    COST = "cost"
+    TOKENS = "tokens"
+    DURATION = "duration"
+
+
+@strawberry.input
+class SessionOrder:
+    field: SessionOrderField = SessionOrderField.STARTED_AT
+    direction: Direction = Direction.DESC
+
+
+_SORT: dict[SessionOrderField, tuple[Any, str]] = {
+    SessionOrderField.STARTED_AT: (Session.started_at, "datetime"),
+    SessionOrderField.UPDATED_AT: (Session.updated_at, "datetime"),
+    SessionOrderField.COST: (func.coalesce(Session.total_cost, -1), "decimal"),
+    SessionOrderField.TOKENS: (func.coalesce(Session.total_tokens, -1), "int"),
+    SessionOrderField.DURATION: (func.coalesce(Session.duration_ms, -1), "int"),
+}
+
+_LATEST_VERDICT = (
+    select(Review.verdict)
+    .where(Review.session_id == Session.id)
+    .order_by((Review.reviewer_kind == "human").desc(), Review.created_at.desc(), Review.id.desc())
+    .limit(1)
+    .correlate(Session)
+    .scalar_subquery()
+)
+
+
+def session_conditions(f: SessionFilter | None) -> list[ColumnElement[bool]]:
+    if f is None:
+        return []
+    conds: list[ColumnElement[bool]] = []
+    if f.agent_ids:
+        conds.append(Session.agent_id.in_(f.agent_ids))
+    if f.kinds:
+        conds.append(Session.kind.in_(f.kinds))
+    if f.statuses:
+        conds.append(Session.status.in_(f.statuses))
+    if f.search:
+        pattern = like_pattern(f.search, "filter.search")
+        conds.append(or_(Session.title.ilike(pattern), Session.key.ilike(pattern)))
+    check_range(f.started_after, f.started_before, "filter.startedAfter")
+    check_range(f.updated_after, f.updated_before, "filter.updatedAfter")
+    if f.started_after:
+        conds.append(Session.started_at >= f.started_after)
+    if f.started_before:
+        conds.append(Session.started_at < f.started_before)
+    if f.updated_after:
+        conds.append(Session.updated_at >= f.updated_after)
+    if f.updated_before:
+        conds.append(Session.updated_at < f.updated_before)
+    if f.has_review is not None:
+        has = exists().where(Review.session_id == Session.id)
+        conds.append(has if f.has_review else ~has)
+    if f.verdicts:
+        conds.append(_LATEST_VERDICT.in_([v.value for v in f.verdicts]))
+    if f.models:
+        conds.append(Session.model.in_(f.models))
+    if f.parent_key:
+        conds.append(Session.parent_key == f.parent_key)
+    if not f.include_pruned:
+        conds.append(Session.pruned_at.is_(None))
+    return conds
+
+
+def matches(row: Session, f: SessionFilter | None) -> bool:
+    """In-memory twin of session_conditions for live events (review-based filters excluded)."""
+    if f is None:
+        return True
+    if f.agent_ids and row.agent_id not in f.agent_ids:
+        return False
+    if f.kinds and row.kind not in f.kinds:
+        return False
+    if f.statuses and row.status not in f.statuses:
+        return False
+    if f.search:
+        needle = f.search.lower()
+        if needle not in (row.title or "").lower() and needle not in row.key.lower():
+            return False
+    if f.models and row.model not in f.models:
+        return False
+    return not (f.parent_key and row.parent_key != f.parent_key)
+
+
+async def list_sessions(
+    info: Info,
+    filter: SessionFilter | None,
+    order_by: SessionOrder | None,
+    first: int | None,
+    after: str | None,
+) -> SessionConnection:
+    order = order_by or SessionOrder()
+    limit = page_size(first, info.context.settings.max_page_size)
+    sort_expr, sort_kind = _SORT[order.field]
+    conds = session_conditions(filter)
+    base: Select[Any] = select(Session).where(and_(*conds)) if conds else select(Session)
+    stmt = base
+    cursor = decode_cursor(after, 2)
+    if cursor is not None:
+        key = (cursor_value(sort_kind, cursor[0]), cursor_value("int", cursor[1]))
+        pair = tuple_(sort_expr, Session.id)
+        stmt = stmt.where(pair < key if order.direction == Direction.DESC else pair > key)
+    if order.direction == Direction.DESC:
+        stmt = stmt.order_by(sort_expr.desc(), Session.id.desc())
+    else:
+        stmt = stmt.order_by(sort_expr.asc(), Session.id.asc())
+    stmt = stmt.add_columns(sort_expr.label("sort_key")).limit(limit + 1)
+    async with info.context.db() as db:
+        rows = (await db.execute(stmt)).all()
+    has_next = len(rows) > limit
+    rows = rows[:limit]
+    edges = [
+        SessionEdge(
+            cursor=encode_cursor(cursor_part(r.sort_key), r[0].id), node=SessionType.from_row(r[0])
+        )
+        for r in rows
+    ]
+    return SessionConnection(
+        edges=edges,
+        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
+        _count_stmt=base,
+    )
+
+
+async def get_session(info: Info, id: strawberry.ID | None, key: str | None) -> SessionType | None:
+    if (id is None) == (key is None):
+        raise BadUserInput("give exactly one of `id` or `key`", field="id" if id is None else "key")
+    async with info.context.db() as db:
+        if id is not None:
+            row = await db.get(Session, parse_id(id))
+        else:
+            row = (
+                await db.execute(
+                    select(Session).where(Session.key == key).order_by(Session.id).limit(1)
+                )
+            ).scalar_one_or_none()
+    return SessionType.from_row(row) if row else None
+
+
+async def require_session(
+    info: Info, session_id: strawberry.ID, field: str = "sessionId"
+) -> Session:
+    async with info.context.db() as db:
+        row = await db.get(Session, parse_id(session_id, field))
+    if row is None:
+        raise NotFound(f"no session with id {session_id}", field=field)
+    return row
+
+
+async def main_session_of(info: Info, agent_id: str) -> SessionType | None:
+    row = await info.context.loaders.main_session.load(agent_id)
+    return SessionType.from_row(row) if row else None

@@ -1,0 +1,72 @@
+"""Schema assembly: validation rules built once (so ValidationCache works), error masking."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.extensions import (
+    AddValidationRules,
+    MaskErrors,
+    MaxTokensLimiter,
+    ParserCache,
+    ValidationCache,
+)
+from strawberry.extensions.max_aliases import create_validator as max_aliases_validator
+from strawberry.extensions.query_depth_limiter import create_validator as depth_validator
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from observatory.graphql.errors import is_expected
+from observatory.graphql.mutations import Mutation
+from observatory.graphql.queries import Query
+from observatory.graphql.subscriptions import Subscription
+from observatory.graphql.types.scalars import BIGINT_SCALAR, BigInt
+from observatory.settings import Settings, load_settings
+
+log = logging.getLogger("observatory.graphql")
+
+
+class ObservatorySchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors (bad input, auth) are the caller's business: no traceback in our logs.
+        for error in errors:
+            if not is_expected(error):
+                log.error(
+                    "unexpected error in %s: %s",
+                    execution_context.operation_name if execution_context else "?",
+                    error.message,
+                    exc_info=error.original_error,
+                )
+
+
+def build_schema(settings: Settings | None = None) -> ObservatorySchema:
+    s = settings or load_settings()
+    rules: list[Any] = [
+        depth_validator(s.max_query_depth, None),
+        max_aliases_validator(s.max_aliases),
+    ]
+    return ObservatorySchema(
+        query=Query,
+        mutation=Mutation,
+        subscription=Subscription,
+        config=StrawberryConfig(scalar_map={BigInt: BIGINT_SCALAR}),
+        extensions=[
+            lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
+            lambda: AddValidationRules(rules),
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
+            lambda: MaskErrors(
+                should_mask_error=lambda e: not is_expected(e),
+                error_message="Internal error (logged on the server).",
+            ),
+        ],
+    )
+
+
+def export_sdl() -> str:
+    return build_schema().as_str() + "\n"

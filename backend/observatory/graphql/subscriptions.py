@@ -1,0 +1,65 @@
+"""Live feeds over graphql-transport-ws, fed by PostgreSQL LISTEN/NOTIFY (observatory.events)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+
+import strawberry
+from sqlalchemy import select
+from strawberry.types import Info
+
+from observatory.auth.scopes import Scope
+from observatory.db.models import Session as SessionRow
+from observatory.events import Event
+from observatory.graphql.context import Context
+from observatory.graphql.permissions import scoped_subscription
+from observatory.graphql.queries import load_sync_status
+from observatory.graphql.resolvers.sessions import SessionFilter, matches
+from observatory.graphql.types.core import Session
+from observatory.graphql.types.sync import SyncSourceStatus
+
+
+async def _sessions(info: Info, kind: str, filter: SessionFilter | None) -> AsyncGenerator[Session]:
+    ctx: Context = info.context
+    with ctx.services.events.subscribe(kind) as sub:
+        async for event in sub:
+            for row in await _rows(ctx, event):
+                if matches(row, filter):
+                    # Long-lived socket: fresh loaders per event so nothing is served stale.
+                    ctx.loaders = ctx.fresh_loaders()
+                    yield Session.from_row(row)
+
+
+async def _rows(ctx: Context, event: Event) -> list[SessionRow]:
+    async with ctx.db() as db:
+        stmt = select(SessionRow).where(SessionRow.id.in_(event.ids)).order_by(SessionRow.id)
+        return list((await db.execute(stmt)).scalars())
+
+
+@strawberry.type
+class Subscription:
+    @scoped_subscription(Scope.SESSIONS_READ, description="Sessions as they are first stored.")
+    async def session_created(
+        self, info: Info, filter: SessionFilter | None = None
+    ) -> AsyncGenerator[Session]:
+        async for s in _sessions(info, "session_created", filter):
+            yield s
+
+    @scoped_subscription(
+        Scope.SESSIONS_READ, description="Sessions whose status, runs, reviews or metadata changed."
+    )
+    async def session_updated(
+        self, info: Info, filter: SessionFilter | None = None
+    ) -> AsyncGenerator[Session]:
+        async for s in _sessions(info, "session_updated", filter):
+            yield s
+
+    @scoped_subscription(
+        Scope.SYNC_READ, description="All sync sources: now, then on every state change."
+    )
+    async def sync_status(self, info: Info) -> AsyncGenerator[list[SyncSourceStatus]]:
+        ctx: Context = info.context
+        with ctx.services.events.subscribe("sync_status") as sub:
+            yield await load_sync_status(info)
+            async for _event in sub:
+                yield await load_sync_status(info)
