@@ -6,7 +6,6 @@ import logging
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     MaskErrors,
@@ -19,6 +18,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as depth_
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
+from graphql import GraphQLError
 from observatory.graphql.errors import is_expected
 from observatory.graphql.mutations import Mutation
 from observatory.graphql.queries import Query
