@@ -310,7 +310,8 @@ def _rebuild(
             event.model = model
             event.stop_reason = "stop"
             made.append(event)
-        low = max([e.seq for e in before] + [next_seq - 1])
+        # seq 0 is the transcript's session header, never a message
+        low = max([e.seq for e in before] + [next_seq - 1, 0])
         high = min(e.seq for e in after) if after else None
         if high is not None and high - low - 1 < len(made):
             log.warning("no room for %d hidden entries between seq %d and %d", len(made), low, high)
