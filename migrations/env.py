@@ -11,14 +11,13 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from observatory.db.migrate import OPTIONAL_INDEXES
-from observatory.db.models import Base
+from observatory.db.migrate import OPTIONAL_INDEXES, load_models
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
 
-target_metadata = Base.metadata
+target_metadata = load_models()
 
 
 def include_object(

@@ -3,15 +3,31 @@
 from __future__ import annotations
 
 import asyncio
+import importlib
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
 ROOT = Path(__file__).resolve().parents[3]
 # Created by the migration only where the server has pg_trgm (the embedded server has not).
 OPTIONAL_INDEXES = frozenset({"ix_sessions_title_trgm"})
+
+
+def load_models() -> MetaData:
+    """Import every ``observatory/<package>/models.py`` and return the shared metadata.
+
+    Features keep their own tables beside their code (``review/models.py``) on the shared
+    ``Base``; Alembic and the drift check must see all of them, not only ``db/models.py``.
+    """
+    from observatory.db.models import Base
+
+    package = Path(__file__).resolve().parents[1]
+    for module in sorted(package.glob("*/models.py")):
+        importlib.import_module(f"observatory.{module.parent.name}.models")
+    return Base.metadata
 
 
 def alembic_config(url: str) -> Config:
@@ -51,7 +67,7 @@ async def pending_diff(conn: AsyncConnection) -> list[object]:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from observatory.db.models import Base
+    metadata = load_models()
 
     def compare(sync_conn: object) -> list[object]:
         mc = MigrationContext.configure(
@@ -63,6 +79,6 @@ async def pending_diff(conn: AsyncConnection) -> list[object]:
                 ),
             },
         )
-        return list(compare_metadata(mc, Base.metadata))
+        return list(compare_metadata(mc, metadata))
 
     return await conn.run_sync(compare)
