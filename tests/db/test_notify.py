@@ -1,0 +1,58 @@
+"""Migration 0002's triggers NOTIFY committed session and review changes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from observatory.db.engine import asyncpg_dsn
+
+CHANNEL = "observatory_events"
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+async def _next(queue: asyncio.Queue[dict[str, object]]) -> dict[str, object]:
+    return await asyncio.wait_for(queue.get(), timeout=5)
+
+
+async def test_session_insert_and_review_notify(clean_db: AsyncEngine, db_url: str) -> None:
+    queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
+    listener = await asyncpg.connect(asyncpg_dsn(db_url))
+    writer = await asyncpg.connect(asyncpg_dsn(db_url))
+    try:
+        await listener.add_listener(CHANNEL, lambda *args: queue.put_nowait(json.loads(args[3])))
+        async with writer.transaction():
+            source_id = await writer.fetchval(
+                "INSERT INTO sync_sources (name, kind) VALUES ('n', 'openclaw') RETURNING id"
+            )
+            await writer.execute("INSERT INTO agents (id) VALUES ('sofia')")
+        assert await _next(queue) == {"kind": "sync_status", "ids": [source_id]}
+
+        async with writer.transaction():
+            session_id = await writer.fetchval(
+                "INSERT INTO sessions (source_id, key, agent_id, kind, status, started_at, "
+                "updated_at) VALUES ($1, 'agent:sofia:main', 'sofia', 'main', 'running', $2, $2) "
+                "RETURNING id",
+                source_id,
+                NOW,
+            )
+            # Nothing arrives before COMMIT.
+            await asyncio.sleep(0.05)
+            assert queue.empty()
+        assert await _next(queue) == {"kind": "session_created", "ids": [session_id]}
+
+        await writer.execute(
+            "INSERT INTO reviews (session_id, verdict, rating, reviewer_kind) "
+            "VALUES ($1, 'partial', 3, 'human')",
+            session_id,
+        )
+        assert await _next(queue) == {"kind": "session_updated", "ids": [session_id]}
+        await asyncio.sleep(0.05)
+        assert queue.empty()  # one event per change, not one per trigger
+    finally:
+        await listener.close()
+        await writer.close()
