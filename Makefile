@@ -1,0 +1,67 @@
+# Session Observatory — developer entry points.
+#   make run     install into .venv, build the dashboard if npm is here, serve with demo data
+#                on the embedded PostgreSQL (nothing to set up)
+#   make test    lint + format check + the Python test suite (+ the frontend's, where present)
+#   make bench   the benchmark scripts in bench/
+#   make schema  regenerate schema.graphql
+# The Python tests need a PostgreSQL server: OBSERVATORY_TEST_DATABASE_URL, default
+# postgresql+asyncpg://postgres@127.0.0.1:5432/postgres (trust auth); .ci/run provides one.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LINT_PATHS := backend tests migrations
+
+# Frontend test targets to run after the Python suite (only where frontend/package.json
+# exists). Their owner appends to it below, e.g. `TEST_EXTRA += frontend-test e2e`.
+TEST_EXTRA ?=
+
+# `frontend` is also a directory: without .PHONY make would call the target up to date.
+.PHONY: run test test-python test-frontend lint bench schema venv clean frontend
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	touch $@
+
+run: $(STAMP)
+	@if command -v npm >/dev/null 2>&1 && [ -f frontend/package.json ]; then \
+		$(MAKE) frontend || echo "warning: the dashboard did not build; serving the API only" >&2; \
+	else \
+		echo "npm not found: serving the API without the dashboard" >&2; \
+	fi
+	$(BIN)/observatory serve --demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
+
+test-python: lint
+	$(BIN)/pytest -q
+
+test: test-python test-frontend
+
+# Runs $(TEST_EXTRA) (expanded when the recipe runs, so later `+=` lines count).
+test-frontend:
+	@if [ -f frontend/package.json ] && [ -n "$(strip $(TEST_EXTRA))" ]; then \
+		$(MAKE) $(TEST_EXTRA); \
+	fi
+
+bench: $(STAMP)
+	@set -e; found=0; for script in bench/*.py; do \
+		[ -f "$$script" ] || continue; found=1; \
+		echo "== $$script"; $(BIN)/python "$$script"; \
+	done; [ $$found = 1 ] || echo "no benchmark scripts in bench/ yet"
+
+schema: $(STAMP)
+	$(BIN)/observatory export-schema
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
+
+# Placeholder until the dashboard's owner replaces this rule with the real one.
+frontend:
+	@if [ -f frontend/package.json ]; then cd frontend && npm ci && npm run build; fi
