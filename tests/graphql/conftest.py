@@ -60,7 +60,7 @@ async def demo_db(db_url: str, engine: AsyncEngine) -> str:
         )
     await load_demo(
         asyncpg_dsn(db_url),
-        DemoConfig(sessions=60, runs_per_session=3, seed=3, anchor=ANCHOR, days=14),
+        DemoConfig(sessions=160, runs_per_session=3, seed=3, anchor=ANCHOR, days=14),
     )
     return db_url
 

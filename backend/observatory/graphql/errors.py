@@ -38,8 +38,7 @@ class Conflict(ObservatoryError):
 
 
 def is_expected(error: GraphQLError) -> bool:
-    """Validation/parse errors (no original error) and our own errors are shown as they are."""
+    """Parse, validation and variable-coercion errors and our own errors are shown as they are;
+    anything else (a bug, a database error) is masked and logged."""
     original = error.original_error
-    if original is None:
-        return True
-    return isinstance(original, ObservatoryError)
+    return original is None or isinstance(original, GraphQLError)

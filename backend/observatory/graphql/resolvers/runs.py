@@ -10,7 +10,7 @@ from strawberry.types import Info
 
 from observatory.db.enums import RunStatus, RunTrigger
 from observatory.db.models import Review, Run, Session
-from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size
+from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size, parse_id
 from observatory.graphql.resolvers.common import check_range, cursor_value, like_pattern
 from observatory.graphql.types.connections import PageInfo, RunConnection, RunEdge
 from observatory.graphql.types.core import Run as RunType
@@ -61,7 +61,7 @@ def run_conditions(f: RunFilter | None) -> _Conditions:
     if f is None:
         return out
     if f.session_id is not None:
-        out.conds.append(Run.session_id == int(f.session_id))
+        out.conds.append(Run.session_id == parse_id(f.session_id, "filter.sessionId"))
     if f.agent_ids:
         out.conds.append(Run.agent_id.in_(f.agent_ids))
     if f.triggers:
