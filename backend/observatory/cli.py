@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import logging
 import os
+import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -103,6 +104,10 @@ async def _demo_admin_key(url: str, path: Path) -> str:
         await engine.dispose()
 
 
+def _exit_on_signal(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -128,6 +133,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             flush=True,
         )
     os.environ["OBSERVATORY_DATABASE_URL"] = url  # workers and the app factory read it
+    # uvicorn shuts down gracefully on SIGTERM, then re-raises it: with the default handler the
+    # process dies there and atexit never stops the embedded PostgreSQL. Exit normally instead.
+    signal.signal(signal.SIGTERM, _exit_on_signal)
     uvicorn.run(
         "observatory.app:create_app",
         factory=True,
