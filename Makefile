@@ -31,7 +31,7 @@ run: $(STAMP)
 	@if command -v npm >/dev/null 2>&1 && [ -f frontend/package.json ]; then \
 		$(MAKE) frontend || echo "warning: the dashboard did not build; serving the API only" >&2; \
 	else \
-		echo "npm not found: serving the API without the dashboard" >&2; \
+		echo "npm or frontend/ not found: serving the API without the dashboard" >&2; \
 	fi
 	$(BIN)/observatory serve --demo
 
