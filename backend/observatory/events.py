@@ -151,6 +151,7 @@ class EventHub:
             first = False
             await self._lost.wait()
             self.connected.clear()
+            conn.terminate()
             log.warning("event listener connection lost; reconnecting")
 
     async def _catch_up(self) -> None:

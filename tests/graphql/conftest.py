@@ -12,10 +12,12 @@ from starlette.applications import Starlette
 
 from observatory.app import create_app
 from observatory.auth.keys import create_key
-from observatory.db.engine import asyncpg_dsn, make_session_factory
+from observatory.db.engine import asyncpg_dsn, make_engine, make_session_factory
 from observatory.db.enums import Role
+from observatory.db.migrate import upgrade_async
 from observatory.demo import DemoConfig, load_demo
 from observatory.settings import load_settings
+from tests.conftest import create_database, drop_database
 
 ANCHOR = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -47,22 +49,26 @@ class Api:
 
 
 @pytest.fixture(scope="session")
-async def demo_db(db_url: str, engine: AsyncEngine) -> str:
-    """The session-wide test database with the demo data loaded once (read-mostly tests)."""
-    from sqlalchemy import text
-
-    async with engine.begin() as conn:
-        await conn.execute(
-            text(
-                "TRUNCATE review_jobs, reviews, messages, runs, sessions, agents, api_keys, "
-                "sync_sources RESTART IDENTITY CASCADE"
-            )
-        )
+async def demo_db() -> AsyncIterator[str]:
+    """A database of its own with the demo data loaded once (read-mostly API tests), so tests
+    elsewhere that truncate the shared test database never pull data from under these."""
+    url = await create_database("obs_api")
+    await upgrade_async(url)
     await load_demo(
-        asyncpg_dsn(db_url),
+        asyncpg_dsn(url),
         DemoConfig(sessions=160, runs_per_session=3, seed=3, anchor=ANCHOR, days=14),
     )
-    return db_url
+    try:
+        yield url
+    finally:
+        await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+async def demo_engine(demo_db: str) -> AsyncIterator[AsyncEngine]:
+    eng = make_engine(demo_db, pool_size=3, app_name="observatory-tests")
+    yield eng
+    await eng.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -81,9 +87,9 @@ async def client(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture(scope="session")
-async def keys(engine: AsyncEngine, demo_db: str) -> dict[str, str]:
+async def keys(demo_engine: AsyncEngine) -> dict[str, str]:
     out: dict[str, str] = {}
-    async with make_session_factory(engine)() as db, db.begin():
+    async with make_session_factory(demo_engine)() as db, db.begin():
         for role in Role:
             out[role.value] = (await create_key(db, f"test {role.value}", role)).secret
     return out

@@ -11,13 +11,13 @@ from tests.graphql.conftest import Api
 RANGE = {"f": "2026-11-06T00:00:00Z", "t": "2026-11-21T00:00:00Z"}
 
 
-async def test_series_by_agent_matches_sql(api: dict[str, Api], engine: AsyncEngine) -> None:
+async def test_series_by_agent_matches_sql(api: dict[str, Api], demo_engine: AsyncEngine) -> None:
     q = """query($f: DateTime!, $t: DateTime!) {
       metricSeries(groupBy: AGENT, bucket: DAY, from: $f, to: $t) {
         groups points { bucketStart group runCount cost inputTokens durationP50Ms successRate reviewCount } } }"""
     series = (await api["viewer"].ok(q, RANGE))["metricSeries"]
     assert series["groups"] == ["atlas", "nova", "orion", "sofia"]
-    async with engine.connect() as conn:
+    async with demo_engine.connect() as conn:
         rows = (
             await conn.execute(
                 text(

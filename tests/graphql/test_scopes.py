@@ -71,11 +71,11 @@ async def test_anonymous_is_unauthenticated(api: dict[str, Api], scope: Scope) -
 
 
 async def test_invalid_and_revoked_keys_are_unauthenticated(
-    api: dict[str, Api], engine: AsyncEngine
+    api: dict[str, Api], demo_engine: AsyncEngine
 ) -> None:
     bogus = Api(api["admin"].client, "obs_deadbeef_not-a-real-key")
     assert await bogus.error_code("{ me { name } }") == "UNAUTHENTICATED"
-    factory = make_session_factory(engine)
+    factory = make_session_factory(demo_engine)
     async with factory() as db, db.begin():
         key = await create_key(db, "short-lived", Role.ADMIN)
     live = Api(api["admin"].client, key.secret)
