@@ -216,10 +216,11 @@ class ChatClient:
             if not error.retryable or attempt > self.max_retries:
                 raise error
             delay = self._delay(attempt, retry_after)
-            if error.status == 429:
-                self.limiter.pause(delay)
             log.info("chat endpoint %s: %s; retry %d in %.2fs", self.url, error, attempt, delay)
-            await self._sleep(delay)
+            if error.status == 429:
+                self.limiter.pause(delay)  # everyone waits, in acquire(); so does this retry
+            else:
+                await self._sleep(delay)
 
     def _error(self, response: httpx.Response) -> tuple[ChatError, float | None]:
         status = response.status_code

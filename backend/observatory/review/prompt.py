@@ -195,12 +195,16 @@ def build_prompt(
     priority = _priority(msgs)
     rank = {i: r for r, i in enumerate(priority)}
     chosen: set[int] = set()
-    used = GAP_MARKER_TOKENS  # a transcript may end or start with a gap
+    shown = {0, total + 1}  # ordinals shown, with both ends as sentinels
+    used = GAP_MARKER_TOKENS if total else 0  # one marker for "everything omitted"
     for i in priority:
-        # Each message added can split one gap into two: reserve one more marker for it.
-        cost = costs[i] + GAP_MARKER_TOKENS
+        o = msgs[i].ordinal
+        # Showing o splits a gap (+1 marker), shrinks one (0) or closes one (-1).
+        delta = 1 - (o - 1 in shown) - (o + 1 in shown)
+        cost = costs[i] + delta * GAP_MARKER_TOKENS
         if used + cost <= room:
             chosen.add(i)
+            shown.add(o)
             used += cost
 
     while True:

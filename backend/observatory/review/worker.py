@@ -40,14 +40,21 @@ async def _finish(
     reason: str | None,
 ) -> bool:
     async with factory() as db, db.begin():
+        requeue = status == "queued"
         result = await db.execute(
             text(
                 "UPDATE review_jobs SET status = :status, reason = :reason, "
-                "finished_at = CASE WHEN :status = 'queued' THEN NULL ELSE now() END, "
-                "claimed_by = CASE WHEN :status = 'queued' THEN NULL ELSE claimed_by END "
+                "finished_at = CASE WHEN :requeue THEN NULL ELSE now() END, "
+                "claimed_by = CASE WHEN :requeue THEN NULL ELSE claimed_by END "
                 "WHERE id = :id AND status = 'running' AND claimed_by = :worker"
             ),
-            {"status": status, "reason": reason, "id": job.id, "worker": worker_id},
+            {
+                "status": status,
+                "reason": reason,
+                "requeue": requeue,
+                "id": job.id,
+                "worker": worker_id,
+            },
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
