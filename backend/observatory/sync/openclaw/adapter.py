@@ -9,6 +9,7 @@ Config keys (``sync_sources.config``)::
     token            gateway token, or token_env: name of an environment variable holding it
     agents           only these agent ids
     timeout          network/lock timeout in seconds (default 15)
+    list_page_size, history_page_size, list_params   gateway paging (defaults 200, 200, {})
 
 When the installation's files are readable they are preferred: they hold the heartbeat turns
 the gateway history hides, exact event ids and the tree of ``parentId`` links. The two
@@ -121,6 +122,11 @@ def from_config(kind: str, config: Mapping[str, Any]) -> OpenClawSource:
         if not token and config.get("token_env"):
             token = os.environ.get(str(config["token_env"]))
         gateway = GatewaySource(
-            str(url), token, timeout=timeout, list_params=config.get("list_params")
+            str(url),
+            token,
+            timeout=timeout,
+            list_params=config.get("list_params"),
+            list_page_size=int(config.get("list_page_size") or 200),
+            history_page_size=int(config.get("history_page_size") or 200),
         )
     return OpenClawSource(stores, gateway)

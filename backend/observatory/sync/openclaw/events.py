@@ -87,9 +87,26 @@ def decode_row(event_json: str | bytes | None, event_zstd: bytes | None) -> dict
     return loads_event(raw)
 
 
+def json_loads(raw: str | bytes) -> Any:
+    """``json.loads`` minus NUL characters, which PostgreSQL text and JSONB cannot hold."""
+    obj = json.loads(raw)
+    marker: str | bytes = "\\u0000" if isinstance(raw, str) else b"\\u0000"
+    return _strip_nul(obj) if marker in raw else obj  # type: ignore[operator]
+
+
+def _strip_nul(obj: Any) -> Any:
+    if isinstance(obj, str):
+        return obj.replace("\x00", "\ufffd")
+    if isinstance(obj, list):
+        return [_strip_nul(v) for v in obj]
+    if isinstance(obj, dict):
+        return {_strip_nul(k): _strip_nul(v) for k, v in obj.items()}
+    return obj
+
+
 def loads_event(raw: str | bytes) -> dict[str, Any]:
     try:
-        obj = json.loads(raw)
+        obj = json_loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise EventDecodeError(f"bad event JSON: {exc}") from exc
     if not isinstance(obj, dict):

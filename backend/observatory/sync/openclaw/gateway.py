@@ -28,6 +28,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from observatory import __version__
+from observatory.sync.openclaw.events import json_loads
 from observatory.sync.source import (
     SourceAuthError,
     SourceConfigError,
@@ -181,7 +182,7 @@ class GatewayRpc:
         try:
             async for raw in ws:
                 try:
-                    frame = json.loads(raw)
+                    frame = json_loads(raw)
                 except ValueError:
                     continue
                 if frame.get("type") != "res":
@@ -286,7 +287,7 @@ class HistoryClient:
         if status >= 400:
             raise SourceError(f"gateway answered {status} (history of {key}): {body[:200]!r}")
         try:
-            data = json.loads(body)
+            data = json_loads(body)
         except ValueError as exc:
             raise SourceUnavailable(f"history of {key}: truncated or invalid JSON") from exc
         if not isinstance(data, dict):
