@@ -124,3 +124,48 @@ async def enqueue_policy_jobs(
     tasks = await db.execute(text(_ENQUEUE_TASKS), params)
     beats = await db.execute(text(_ENQUEUE_HEARTBEATS), params)
     return int(tasks.rowcount or 0) + int(beats.rowcount or 0)  # type: ignore[attr-defined]
+
+
+_BACKFILL_TASKS = """
+INSERT INTO review_jobs (session_id, run_id, requested_by_api_key_id)
+SELECT s.id, NULL, :key FROM sessions s
+WHERE s.kind = 'task' AND s.status IN ('completed', 'failed', 'archived')
+  AND s.ended_at >= :since AND (CAST(:agent AS text) IS NULL OR s.agent_id = :agent)
+  AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.session_id = s.id AND v.run_id IS NULL
+                  AND v.reviewer_kind = 'ai')
+ORDER BY s.ended_at LIMIT :limit
+ON CONFLICT DO NOTHING RETURNING id
+"""
+
+_BACKFILL_HEARTBEATS = f"""
+INSERT INTO review_jobs (session_id, run_id, requested_by_api_key_id)
+SELECT r.session_id, r.id, :key FROM runs r
+WHERE r.trigger = 'heartbeat' AND r.status IN ('completed', 'failed')
+  AND r.started_at >= :since AND (CAST(:agent AS text) IS NULL OR r.agent_id = :agent)
+  AND {_SAMPLE} < :rate
+  AND NOT EXISTS (SELECT 1 FROM reviews v WHERE v.run_id = r.id AND v.reviewer_kind = 'ai')
+ORDER BY r.started_at LIMIT :limit
+ON CONFLICT DO NOTHING RETURNING id
+"""
+
+
+async def enqueue_since(
+    db: AsyncSession,
+    since: datetime,
+    *,
+    agent_id: str | None = None,
+    heartbeat_sample_rate: float = 0.0,
+    limit: int = 10_000,
+    api_key_id: int | None = None,
+) -> list[int]:
+    """Backfill: enqueue finished task sessions since ``since`` (and a heartbeat sample) that
+    have no AI review yet, whatever the policies say. Returns the new job ids; targets that
+    already have an active job are left to it."""
+    params = {"since": since, "agent": agent_id, "limit": limit, "key": api_key_id}
+    ids = list((await db.scalars(text(_BACKFILL_TASKS), params)).all())
+    if heartbeat_sample_rate > 0:
+        rows = await db.scalars(
+            text(_BACKFILL_HEARTBEATS), {**params, "rate": heartbeat_sample_rate}
+        )
+        ids += list(rows.all())
+    return [int(i) for i in ids]

@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -201,3 +202,37 @@ async def run_review_worker(
             await asyncio.gather(*in_flight, return_exceptions=True)
         if own_client:
             await chat.aclose()
+
+
+async def review_jobs_now(
+    factory: async_sessionmaker[AsyncSession],
+    client: ChatClient,
+    settings: Settings,
+    job_ids: list[int],
+    *,
+    progress: Callable[[int, int, JobResult], None] | None = None,
+) -> list[JobResult]:
+    """Process exactly these jobs in this process (the CLI), ``ai_max_concurrency`` at a time.
+    Jobs another worker holds are skipped by SKIP LOCKED and left to it."""
+    worker = make_worker_id()
+    results: list[JobResult] = []
+    pending = list(job_ids)
+    slots = max(1, settings.ai_max_concurrency)
+
+    async def one(job: ClaimedJob) -> None:
+        result = await _process_guarded(factory, client, settings, job, worker)
+        results.append(result)
+        if progress:
+            progress(len(results), len(job_ids), result)
+
+    while pending:
+        async with factory() as db, db.begin():
+            claimed = await claim_jobs(db, worker, slots, only_ids=pending)
+        if not claimed:
+            break
+        await asyncio.gather(*(one(j) for j in claimed))
+        # Transient failures went back to the queue: the next round picks them up again.
+        done = {r.job_id for r in results if r.status != "queued"}
+        pending = [i for i in pending if i not in done]
+        results = [r for r in results if r.status != "queued"]
+    return results
