@@ -1,0 +1,470 @@
+"""The human review queue: what most needs a person, claimed so two people never do it twice.
+
+Reasons, most urgent first: ``disagreement`` (an AI review newer than the latest human review
+disagrees with it: verdict differs or rating is 2+ apart), ``low_confidence`` (no human review;
+the AI verdict is ``unclear`` or its confidence is under the threshold), ``failed`` (no human
+review; the session failed or the AI says so), ``unreviewed`` (no review at all). Finished
+non-main sessions are session targets; runs with an AI review (heartbeats) are run targets.
+
+A claim holds a target for ``ttl``; it expires by itself, so a closed browser tab does not lock an
+item forever. A skip hides the target from that reviewer only, for a while. Write functions flush
+but never commit: call them inside a transaction.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from observatory.db.enums import ReviewerKind, Verdict
+from observatory.db.models import Review, Run
+from observatory.db.models import Session as SessionRow
+
+DEFAULT_TTL = timedelta(minutes=15)
+DEFAULT_SKIP = timedelta(hours=24)
+DEFAULT_WINDOW = timedelta(days=30)
+
+
+class QueueReason(StrEnum):
+    DISAGREEMENT = "disagreement"
+    LOW_CONFIDENCE = "low_confidence"
+    FAILED = "failed"
+    UNREVIEWED = "unreviewed"
+
+
+WEIGHT = {
+    QueueReason.DISAGREEMENT: 400,
+    QueueReason.LOW_CONFIDENCE: 300,
+    QueueReason.FAILED: 200,
+    QueueReason.UNREVIEWED: 100,
+}
+
+
+class ClaimConflict(Exception):
+    """Someone else holds the target (``CONFLICT`` in the API)."""
+
+    def __init__(self, holder_api_key_id: int | None, expires_at: datetime) -> None:
+        super().__init__(f"claimed by another reviewer until {expires_at.isoformat()}")
+        self.holder_api_key_id = holder_api_key_id
+        self.expires_at = expires_at
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReviewBrief:
+    id: int
+    verdict: str
+    rating: int
+    confidence: float | None
+    reviewer_model: str | None
+    summary: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    session_id: int
+    run_id: int | None
+    agent_id: str
+    kind: str
+    status: str
+    title: str | None
+    finished_at: datetime
+    reasons: list[str]
+    priority: int
+    latest_ai: ReviewBrief | None
+    latest_human: ReviewBrief | None
+    claimed_by_api_key_id: int | None
+    claim_expires_at: datetime | None
+    claimed_by_me: bool
+    cursor: str
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    items: list[QueueItem]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True)
+class Claim:
+    session_id: int
+    run_id: int | None
+    api_key_id: int | None
+    claimed_at: datetime
+    expires_at: datetime
+
+
+_QUEUE = """
+WITH cand AS (
+  SELECT s.id AS session_id, CAST(NULL AS bigint) AS run_id, s.agent_id, s.kind, s.status,
+         s.title, coalesce(s.ended_at, s.updated_at) AS at
+  FROM sessions s
+  WHERE s.kind NOT IN ('main', 'heartbeat') AND s.status IN ('completed', 'failed')
+    AND coalesce(s.ended_at, s.updated_at) >= :since
+    AND (CAST(:agent AS text) IS NULL OR s.agent_id = :agent)
+  UNION ALL
+  SELECT DISTINCT r.session_id, r.id, r.agent_id, s.kind, r.status, s.title,
+         coalesce(r.finished_at, r.started_at)
+  FROM reviews v JOIN runs r ON r.id = v.run_id JOIN sessions s ON s.id = r.session_id
+  WHERE v.reviewer_kind = 'ai' AND coalesce(r.finished_at, r.started_at) >= :since
+    AND (CAST(:agent AS text) IS NULL OR r.agent_id = :agent)
+), scored AS (
+  SELECT c.*, h.id AS h_id, h.verdict AS h_verdict, h.rating AS h_rating,
+         h.summary AS h_summary, h.created_at AS h_at,
+         a.id AS a_id, a.verdict AS a_verdict, a.rating AS a_rating, a.confidence AS a_conf,
+         a.reviewer_model AS a_model, a.summary AS a_summary, a.created_at AS a_at,
+         q.api_key_id AS claim_key, q.expires_at AS claim_expires
+  FROM cand c
+  LEFT JOIN LATERAL (
+    SELECT * FROM reviews v WHERE v.session_id = c.session_id
+      AND v.run_id IS NOT DISTINCT FROM c.run_id AND v.reviewer_kind = 'human'
+    ORDER BY v.created_at DESC, v.id DESC LIMIT 1) h ON true
+  LEFT JOIN LATERAL (
+    SELECT * FROM reviews v WHERE v.session_id = c.session_id
+      AND v.run_id IS NOT DISTINCT FROM c.run_id AND v.reviewer_kind = 'ai'
+    ORDER BY v.created_at DESC, v.id DESC LIMIT 1) a ON true
+  LEFT JOIN review_queue_claims q ON q.session_id = c.session_id
+    AND coalesce(q.run_id, 0) = coalesce(c.run_id, 0) AND q.expires_at > now()
+  WHERE NOT EXISTS (
+    SELECT 1 FROM review_queue_skips k WHERE k.session_id = c.session_id
+      AND coalesce(k.run_id, 0) = coalesce(c.run_id, 0)
+      AND k.api_key_id IS NOT DISTINCT FROM CAST(:me AS integer) AND k.until > now())
+), reasoned AS (
+  SELECT *, array_remove(ARRAY[
+    CASE WHEN h_id IS NOT NULL AND a_id IS NOT NULL AND a_at > h_at
+          AND (a_verdict <> h_verdict OR abs(a_rating - h_rating) >= 2)
+         THEN 'disagreement' END,
+    CASE WHEN h_id IS NULL AND a_id IS NOT NULL
+          AND (a_verdict = 'unclear' OR coalesce(a_conf, 0) < :min_conf)
+         THEN 'low_confidence' END,
+    CASE WHEN h_id IS NULL AND (status = 'failed' OR a_verdict = 'failed') THEN 'failed' END,
+    CASE WHEN h_id IS NULL AND a_id IS NULL THEN 'unreviewed' END
+  ], NULL) AS reasons
+  FROM scored
+), ranked AS (
+  SELECT *, (SELECT max(CASE x {weights} END) + 10 * (cardinality(reasons) - 1)
+             FROM unnest(reasons) x) AS priority
+  FROM reasoned WHERE cardinality(reasons) > 0
+)
+SELECT * FROM ranked
+WHERE (CAST(:include_claimed AS boolean) OR claim_key IS NULL
+       OR claim_key IS NOT DISTINCT FROM CAST(:me AS integer))
+  AND (CAST(:c_priority AS integer) IS NULL
+       OR (priority, at, session_id, coalesce(run_id, 0))
+          < (:c_priority, :c_at, :c_session, :c_run))
+ORDER BY priority DESC, at DESC, session_id DESC, coalesce(run_id, 0) DESC
+LIMIT :limit
+""".replace("{weights}", " ".join(f"WHEN '{r.value}' THEN {w}" for r, w in WEIGHT.items()))
+
+
+def _encode_cursor(priority: int, at: datetime, session_id: int, run_id: int | None) -> str:
+    raw = json.dumps([priority, at.isoformat(), session_id, run_id or 0])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[int, datetime, int, int]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        p, at, s, r = json.loads(raw)
+        return int(p), datetime.fromisoformat(at), int(s), int(r)
+    except (ValueError, TypeError) as exc:
+        raise BadCursor("invalid queue cursor") from exc
+
+
+def _brief(prefix: str, row: Any) -> ReviewBrief | None:
+    rid = getattr(row, f"{prefix}_id")
+    if rid is None:
+        return None
+    return ReviewBrief(
+        id=rid,
+        verdict=str(getattr(row, f"{prefix}_verdict")),
+        rating=int(getattr(row, f"{prefix}_rating")),
+        confidence=row.a_conf if prefix == "a" else None,
+        reviewer_model=row.a_model if prefix == "a" else None,
+        summary=getattr(row, f"{prefix}_summary") or "",
+        created_at=getattr(row, f"{prefix}_at"),
+    )
+
+
+async def list_review_queue(
+    db: AsyncSession,
+    *,
+    api_key_id: int | None,
+    first: int = 50,
+    after: str | None = None,
+    agent_id: str | None = None,
+    since: datetime | None = None,
+    min_confidence: float = 0.6,
+    include_claimed: bool = True,
+) -> QueuePage:
+    """Queue items for the caller, most urgent first (keyset-paginated, opaque cursor)."""
+    cp, cat, cs, cr = _decode_cursor(after) if after else (None, None, None, None)
+    rows = (
+        await db.execute(
+            text(_QUEUE),
+            {
+                "since": since or datetime.now(UTC) - DEFAULT_WINDOW,
+                "agent": agent_id,
+                "me": api_key_id,
+                "min_conf": min_confidence,
+                "include_claimed": include_claimed,
+                "c_priority": cp,
+                "c_at": cat,
+                "c_session": cs,
+                "c_run": cr,
+                "limit": first + 1,
+            },
+        )
+    ).all()
+    items = [
+        QueueItem(
+            session_id=r.session_id,
+            run_id=r.run_id,
+            agent_id=r.agent_id,
+            kind=str(r.kind),
+            status=str(r.status),
+            title=r.title,
+            finished_at=r.at,
+            reasons=list(r.reasons),
+            priority=int(r.priority),
+            latest_ai=_brief("a", r),
+            latest_human=_brief("h", r),
+            claimed_by_api_key_id=r.claim_key if r.claim_expires else None,
+            claim_expires_at=r.claim_expires,
+            claimed_by_me=r.claim_expires is not None and r.claim_key == api_key_id,
+            cursor=_encode_cursor(int(r.priority), r.at, r.session_id, r.run_id),
+        )
+        for r in rows[:first]
+    ]
+    more = len(rows) > first
+    return QueuePage(items, items[-1].cursor if more and items else None)
+
+
+async def _check_target(db: AsyncSession, session_id: int, run_id: int | None) -> None:
+    from observatory.review.transcript import TargetNotFound
+
+    if await db.get(SessionRow, session_id) is None:
+        raise TargetNotFound(f"session {session_id} not found")
+    if run_id is not None:
+        run = await db.get(Run, run_id)
+        if run is None or run.session_id != session_id:
+            raise TargetNotFound(f"run {run_id} not found in session {session_id}")
+
+
+async def claim_queue_item(
+    db: AsyncSession,
+    *,
+    session_id: int,
+    run_id: int | None = None,
+    api_key_id: int | None,
+    ttl: timedelta = DEFAULT_TTL,
+) -> Claim:
+    """Claim (or extend my claim on) a target; ``ClaimConflict`` if someone else holds it."""
+    await _check_target(db, session_id, run_id)
+    row = (
+        await db.execute(
+            text(
+                """
+                INSERT INTO review_queue_claims (session_id, run_id, api_key_id, expires_at)
+                VALUES (:s, :r, :k, now() + :ttl)
+                ON CONFLICT (session_id, (coalesce(run_id, 0))) DO UPDATE
+                  SET api_key_id = excluded.api_key_id, claimed_at = now(),
+                      expires_at = excluded.expires_at
+                  WHERE review_queue_claims.expires_at <= now()
+                     OR review_queue_claims.api_key_id IS NOT DISTINCT FROM excluded.api_key_id
+                RETURNING claimed_at, expires_at
+                """
+            ),
+            {"s": session_id, "r": run_id, "k": api_key_id, "ttl": ttl},
+        )
+    ).first()
+    if row is None:
+        holder = (
+            await db.execute(
+                text(
+                    "SELECT api_key_id, expires_at FROM review_queue_claims "
+                    "WHERE session_id = :s AND coalesce(run_id, 0) = coalesce(:r, 0)"
+                ),
+                {"s": session_id, "r": run_id},
+            )
+        ).one()
+        raise ClaimConflict(holder.api_key_id, holder.expires_at)
+    return Claim(session_id, run_id, api_key_id, row.claimed_at, row.expires_at)
+
+
+async def release_claim(
+    db: AsyncSession, *, session_id: int, run_id: int | None = None, api_key_id: int | None
+) -> bool:
+    result = await db.execute(
+        text(
+            "DELETE FROM review_queue_claims WHERE session_id = :s "
+            "AND coalesce(run_id, 0) = coalesce(:r, 0) AND api_key_id IS NOT DISTINCT FROM :k"
+        ),
+        {"s": session_id, "r": run_id, "k": api_key_id},
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def skip_queue_item(
+    db: AsyncSession,
+    *,
+    session_id: int,
+    run_id: int | None = None,
+    api_key_id: int | None,
+    hide_for: timedelta = DEFAULT_SKIP,
+) -> None:
+    """Hide the target from this reviewer for ``hide_for`` and release their claim on it."""
+    await _check_target(db, session_id, run_id)
+    await db.execute(
+        text(
+            """
+            INSERT INTO review_queue_skips (session_id, run_id, api_key_id, until)
+            VALUES (:s, :r, :k, now() + :for)
+            ON CONFLICT ((coalesce(api_key_id, 0)), session_id, (coalesce(run_id, 0)))
+            DO UPDATE SET skipped_at = now(), until = excluded.until
+            """
+        ),
+        {"s": session_id, "r": run_id, "k": api_key_id, "for": hide_for},
+    )
+    await release_claim(db, session_id=session_id, run_id=run_id, api_key_id=api_key_id)
+
+
+async def claim_next_queue_item(
+    db: AsyncSession,
+    *,
+    api_key_id: int | None,
+    ttl: timedelta = DEFAULT_TTL,
+    agent_id: str | None = None,
+    since: datetime | None = None,
+) -> QueueItem | None:
+    """Claim the most urgent item nobody else holds (my own current claim comes back first)."""
+    after: str | None = None
+    for _page in range(20):
+        page = await list_review_queue(
+            db,
+            api_key_id=api_key_id,
+            first=25,
+            after=after,
+            agent_id=agent_id,
+            since=since,
+            include_claimed=False,
+        )
+        for item in sorted(page.items, key=lambda i: not i.claimed_by_me):
+            try:
+                claim = await claim_queue_item(
+                    db,
+                    session_id=item.session_id,
+                    run_id=item.run_id,
+                    api_key_id=api_key_id,
+                    ttl=ttl,
+                )
+            except ClaimConflict:
+                continue  # taken since we listed it
+            return _with_claim(item, claim)
+        if page.next_cursor is None:
+            return None
+        after = page.next_cursor
+    return None
+
+
+def _with_claim(item: QueueItem, claim: Claim) -> QueueItem:
+    from dataclasses import replace
+
+    return replace(
+        item,
+        claimed_by_api_key_id=claim.api_key_id,
+        claim_expires_at=claim.expires_at,
+        claimed_by_me=True,
+    )
+
+
+async def submit_queue_review(
+    db: AsyncSession,
+    *,
+    session_id: int,
+    run_id: int | None = None,
+    api_key_id: int | None,
+    verdict: str,
+    rating: int,
+    summary: str = "",
+) -> ReviewBrief:
+    """Store a human review for a queue target and release its claim. ``ClaimConflict`` if
+    another reviewer holds the target; ``ValueError`` for a bad verdict or rating."""
+    if verdict not in {v.value for v in Verdict}:
+        raise ValueError(f"unknown verdict {verdict!r}")
+    if not 1 <= rating <= 5:
+        raise ValueError("rating must be 1-5")
+    await _check_target(db, session_id, run_id)
+    holder = (
+        await db.execute(
+            text(
+                "SELECT api_key_id, expires_at FROM review_queue_claims WHERE session_id = :s "
+                "AND coalesce(run_id, 0) = coalesce(:r, 0) AND expires_at > now() FOR UPDATE"
+            ),
+            {"s": session_id, "r": run_id},
+        )
+    ).first()
+    if holder is not None and holder.api_key_id != api_key_id:
+        raise ClaimConflict(holder.api_key_id, holder.expires_at)
+    review = Review(
+        session_id=session_id,
+        run_id=run_id,
+        verdict=Verdict(verdict),
+        rating=rating,
+        summary=summary.strip(),
+        reviewer_kind=ReviewerKind.HUMAN,
+        created_by_api_key_id=api_key_id,
+    )
+    db.add(review)
+    await db.flush()
+    await db.refresh(review)
+    await db.execute(
+        text(
+            "DELETE FROM review_queue_claims WHERE session_id = :s "
+            "AND coalesce(run_id, 0) = coalesce(:r, 0)"
+        ),
+        {"s": session_id, "r": run_id},
+    )
+    return ReviewBrief(
+        review.id,
+        str(review.verdict),
+        review.rating,
+        None,
+        None,
+        review.summary,
+        review.created_at,
+    )
+
+
+async def queue_counts(
+    db: AsyncSession,
+    *,
+    api_key_id: int | None,
+    agent_id: str | None = None,
+    since: datetime | None = None,
+) -> dict[str, int]:
+    """Items per reason (an item with two reasons counts under both), and ``total``."""
+    counts = {r.value: 0 for r in QueueReason} | {"total": 0}
+    after: str | None = None
+    while True:
+        page = await list_review_queue(
+            db, api_key_id=api_key_id, first=500, after=after, agent_id=agent_id, since=since
+        )
+        for item in page.items:
+            counts["total"] += 1
+            for reason in item.reasons:
+                counts[reason] += 1
+        if page.next_cursor is None:
+            return counts
+        after = page.next_cursor
