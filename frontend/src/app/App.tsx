@@ -1,0 +1,46 @@
+import { lazy, Suspense } from 'react';
+import { Redirect, Route, Switch } from 'wouter';
+import { AuthProvider, useAuthApi } from './auth';
+import { Layout } from '../components/Layout';
+import { SignIn } from '../components/SignIn';
+import { SessionsPage } from '../pages/Sessions';
+import { Empty } from '../components/States';
+
+// The first screen (sessions) ships in the entry chunk; detail, heartbeats and the ECharts
+// dashboard load on demand, which keeps the first-screen JavaScript small.
+const SessionDetailPage = lazy(() => import('../pages/SessionDetail'));
+const HeartbeatsPage = lazy(() => import('../pages/Heartbeats'));
+const DashboardPage = lazy(() => import('../pages/Dashboard'));
+
+function Routes() {
+  const { state } = useAuthApi();
+  if (state !== 'signed-in') return <SignIn />;
+  return (
+    <Layout>
+      <Suspense fallback={<div className="muted" aria-busy="true">Loading…</div>}>
+        <Switch>
+          <Route path="/">
+            <Redirect to="/sessions" replace />
+          </Route>
+          <Route path="/sessions" component={SessionsPage} />
+          <Route path="/sessions/:id">{(p) => <SessionDetailPage id={p.id} />}</Route>
+          <Route path="/heartbeats" component={HeartbeatsPage} />
+          <Route path="/dashboard" component={DashboardPage} />
+          <Route>
+            <Empty title="Page not found">
+              <a href="/sessions">Go to sessions</a>
+            </Empty>
+          </Route>
+        </Switch>
+      </Suspense>
+    </Layout>
+  );
+}
+
+export function App() {
+  return (
+    <AuthProvider>
+      <Routes />
+    </AuthProvider>
+  );
+}

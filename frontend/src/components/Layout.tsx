@@ -1,0 +1,69 @@
+import type { ReactNode } from 'react';
+import { Link, useLocation } from 'wouter';
+import { useAuth } from '../app/auth';
+import { useTheme } from '../app/theme';
+import { useLiveState } from '../lib/hooks';
+import { label } from './Badges';
+import { Logo } from './Logo';
+import { SyncStatus } from './SyncStatus';
+
+// Main sections. Review queue and Improve (issue 6) slot in here when they exist.
+const NAV: Array<{ href: string; label: string }> = [
+  { href: '/sessions', label: 'Sessions' },
+  { href: '/heartbeats', label: 'Heartbeats' },
+  { href: '/dashboard', label: 'Dashboard' },
+];
+
+const LIVE_TEXT = { connecting: 'Connecting', live: 'Live', reconnecting: 'Reconnecting…', closed: 'Offline' };
+
+export function Layout({ children }: { children: ReactNode }) {
+  const { me, can, signOut, connection } = useAuth();
+  const [theme, toggleTheme] = useTheme();
+  const [location] = useLocation();
+  const live = useLiveState(connection);
+
+  return (
+    <div className="app">
+      <header className="topbar">
+        <Link href="/sessions" className="brand">
+          <Logo />
+          Session Observatory
+        </Link>
+        <nav className="nav" aria-label="Main">
+          {NAV.map((item) => {
+            const active = location === item.href || location.startsWith(`${item.href}/`);
+            return (
+              <Link key={item.href} href={item.href} aria-current={active ? 'page' : undefined}>
+                {item.label}
+              </Link>
+            );
+          })}
+        </nav>
+        <div className="topbar-right">
+          {can('sync:read') ? <SyncStatus /> : null}
+          <span className="live" data-state={live} data-testid="live-state" title="Live updates (WebSocket)">
+            <span className="live-dot" />
+            {LIVE_TEXT[live]}
+          </span>
+          <button
+            type="button"
+            className="btn btn-ghost btn-icon"
+            onClick={toggleTheme}
+            aria-label={theme === 'dark' ? 'Switch to light theme' : 'Switch to dark theme'}
+            title="Toggle theme"
+          >
+            {theme === 'dark' ? '☀' : '☾'}
+          </button>
+          <span className="user" data-testid="user">
+            <span className="user-name">{me.name}</span>
+            <span className="badge accent">{label(me.role)}</span>
+          </span>
+          <button type="button" className="btn btn-sm" onClick={signOut}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main className="main">{children}</main>
+    </div>
+  );
+}

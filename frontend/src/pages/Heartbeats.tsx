@@ -1,0 +1,299 @@
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useQuery } from 'urql';
+import { Link } from 'wouter';
+import { HeartbeatsQuery, RunReviewsQuery } from '../api/operations';
+import type { HeartbeatsQuery as HeartbeatsResult } from '../gql/graphql';
+import { Stars, StatusBadge, VerdictBadge, label } from '../components/Badges';
+import { MultiSelect } from '../components/MultiSelect';
+import { RangeSelect, SearchBox, TriStateSelect, useAgentOptions } from '../components/FilterControls';
+import { ReviewComposer, ReviewList } from '../components/Reviews';
+import { Empty, ErrorBanner, SkeletonRows } from '../components/States';
+import {
+  RUN_STATUSES,
+  heartbeatFilterOf,
+  readHeartbeatState,
+  writeHeartbeatState,
+  type HeartbeatQueryState,
+} from '../lib/filters';
+import { formatDateTime, formatDuration, formatInteger, formatTokens, formatUSD } from '../lib/format';
+import { useNow, useQueryParams } from '../lib/hooks';
+
+const PAGE_SIZE = 50;
+type Beat = HeartbeatsResult['heartbeats']['edges'][number]['node'];
+
+/** Heartbeat runs across agents: did the periodic poll act, and was it worth it? */
+export default function HeartbeatsPage() {
+  const [params, setParams] = useQueryParams();
+  const state = readHeartbeatState(params);
+  const agentOptions = useAgentOptions();
+  const now = useNow(60_000);
+  const paramKey = params.toString();
+  const minute = Math.floor(now / 60_000);
+  const filter = useMemo(
+    () => heartbeatFilterOf(state, params, new Date(minute * 60_000)),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [paramKey, minute],
+  );
+  const [result] = useQuery({
+    query: HeartbeatsQuery,
+    variables: { filter, first: PAGE_SIZE, after: state.after },
+  });
+  const [open, setOpen] = useState<Beat | null>(null);
+
+  const update = useCallback(
+    (patch: Partial<HeartbeatQueryState>, opts: { push?: boolean } = {}) => {
+      const current = readHeartbeatState(new URLSearchParams(window.location.search));
+      setParams(writeHeartbeatState({ ...current, after: null, ...patch }), opts);
+    },
+    [setParams],
+  );
+  const listKey = JSON.stringify(filter);
+  const cursors = useRef<{ key: string; stack: Array<string | null> }>({ key: listKey, stack: [] });
+  if (cursors.current.key !== listKey) cursors.current = { key: listKey, stack: [] };
+  const pageIndex = state.after ? Math.max(1, cursors.current.stack.length) : 0;
+
+  const connection = result.data?.heartbeats;
+  const rows = connection?.edges.map((e) => e.node) ?? [];
+  const filtered =
+    state.agents.length + state.statuses.length > 0 ||
+    state.search !== '' ||
+    state.range !== '' ||
+    state.reviewed !== null ||
+    state.quiet !== null;
+
+  const body = useRef<HTMLTableSectionElement>(null);
+  const onKeyDown = (e: KeyboardEvent<HTMLTableSectionElement>) => {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    const buttons = Array.from(body.current?.querySelectorAll<HTMLButtonElement>('button.row-link') ?? []);
+    const i = buttons.indexOf(document.activeElement as HTMLButtonElement);
+    const t = buttons[e.key === 'ArrowDown' ? Math.min(buttons.length - 1, i + 1) : Math.max(0, i - 1)];
+    if (t) {
+      e.preventDefault();
+      t.focus();
+    }
+  };
+
+  return (
+    <>
+      <div className="page-head">
+        <div>
+          <h1>Heartbeats</h1>
+          <p>Periodic polls across agents. Quiet ones replied HEARTBEAT_OK; the rest acted.</p>
+        </div>
+      </div>
+      <section className="card" aria-label="Heartbeat runs">
+        <div className="filters" role="search">
+          <SearchBox
+            value={state.search}
+            onChange={(search) => update({ search })}
+            placeholder="Search prompt, outcome, title  ( / )"
+          />
+          <MultiSelect label="Agent" options={agentOptions} selected={state.agents} onChange={(agents) => update({ agents })} />
+          <MultiSelect
+            label="Status"
+            options={RUN_STATUSES.map((s) => ({ value: s, label: label(s) }))}
+            selected={state.statuses}
+            onChange={(s) => update({ statuses: s as HeartbeatQueryState['statuses'] })}
+          />
+          <RangeSelect range={state.range} from={state.from} to={state.to} onChange={(p) => update(p)} />
+          <TriStateSelect label="Outcome" value={state.quiet} yes="Quiet (OK)" no="Acted" onChange={(quiet) => update({ quiet })} />
+          <TriStateSelect
+            label="Review"
+            value={state.reviewed}
+            yes="Reviewed"
+            no="Unreviewed"
+            onChange={(reviewed) => update({ reviewed })}
+          />
+          <span className="spacer" />
+          {filtered ? (
+            <button type="button" className="btn btn-ghost" onClick={() => setParams(new URLSearchParams())}>
+              Clear filters
+            </button>
+          ) : null}
+        </div>
+        {result.error ? (
+          <div style={{ padding: 16 }}>
+            <ErrorBanner error={result.error} />
+          </div>
+        ) : null}
+        <div className="table-wrap">
+          <table className="data" data-testid="heartbeats-table">
+            <colgroup>
+              <col style={{ width: '140px' }} />
+              <col style={{ width: '150px' }} />
+              <col style={{ width: '120px' }} />
+              <col />
+              <col style={{ width: '90px' }} />
+              <col style={{ width: '90px' }} />
+              <col style={{ width: '90px' }} />
+              <col style={{ width: '190px' }} />
+            </colgroup>
+            <thead>
+              <tr>
+                <th scope="col">Agent</th>
+                <th scope="col">Started</th>
+                <th scope="col">Status</th>
+                <th scope="col">Outcome</th>
+                <th scope="col" className="num">
+                  Duration
+                </th>
+                <th scope="col" className="num">
+                  Tokens
+                </th>
+                <th scope="col" className="num">
+                  Cost
+                </th>
+                <th scope="col">Review</th>
+              </tr>
+            </thead>
+            <tbody ref={body} onKeyDown={onKeyDown}>
+              {result.fetching && !connection ? <SkeletonRows rows={10} cols={8} /> : null}
+              {rows.map((b) => (
+                <tr key={b.id} onClick={() => setOpen(b)} data-testid="heartbeat-row">
+                  <td className="truncate">{b.agent.displayName ?? b.agent.id}</td>
+                  <td title={formatDateTime(b.startedAt)}>
+                    <button
+                      type="button"
+                      className="row-link"
+                      style={{ all: 'unset', cursor: 'pointer' }}
+                      aria-label={`Heartbeat of ${b.agent.displayName ?? b.agent.id} at ${formatDateTime(b.startedAt)}: open`}
+                      onClick={(e) => {
+                        e.stopPropagation();
+                        setOpen(b);
+                      }}
+                    >
+                      {formatDateTime(b.startedAt, { short: true })}
+                    </button>
+                  </td>
+                  <td>
+                    <StatusBadge status={b.status} />
+                  </td>
+                  <td className="truncate" title={b.outcomePreview ?? undefined}>
+                    {b.error ? <span style={{ color: 'var(--bad)' }}>{b.error}</span> : (b.outcomePreview ?? <span className="muted">—</span>)}
+                  </td>
+                  <td className="num">{formatDuration(b.durationMs)}</td>
+                  <td className="num">{formatTokens(b.totalTokens)}</td>
+                  <td className="num">{formatUSD(b.cost)}</td>
+                  <td>
+                    {b.latestReview ? (
+                      <span className="row">
+                        <VerdictBadge verdict={b.latestReview.verdict} kind={b.latestReview.reviewerKind} />
+                        <Stars rating={b.latestReview.rating} />
+                      </span>
+                    ) : (
+                      <span className="muted">—</span>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {connection && rows.length === 0 ? <Empty title="No heartbeats match these filters" /> : null}
+        <div className="table-foot">
+          <span>
+            {connection
+              ? connection.totalCount === 0
+                ? 'No heartbeats'
+                : `${formatInteger(pageIndex * PAGE_SIZE + 1)}–${formatInteger(pageIndex * PAGE_SIZE + rows.length)} of ${formatInteger(connection.totalCount)}`
+              : ' '}
+          </span>
+          <div className="row">
+            <button
+              type="button"
+              className="btn btn-sm"
+              disabled={!state.after}
+              onClick={() => update({ after: cursors.current.stack.pop() ?? null }, { push: true })}
+            >
+              ← Previous
+            </button>
+            <button
+              type="button"
+              className="btn btn-sm"
+              disabled={!connection?.pageInfo.hasNextPage}
+              onClick={() => {
+                cursors.current.stack.push(state.after);
+                update({ after: connection?.pageInfo.endCursor ?? null }, { push: true });
+              }}
+            >
+              Next →
+            </button>
+          </div>
+        </div>
+      </section>
+      {open ? <HeartbeatPanel beat={open} onClose={() => setOpen(null)} /> : null}
+    </>
+  );
+}
+
+function HeartbeatPanel({ beat, onClose }: { beat: Beat; onClose: () => void }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const [result] = useQuery({ query: RunReviewsQuery, variables: { id: beat.id } });
+  const now = useNow(30_000);
+  useEffect(() => {
+    const d = ref.current;
+    if (d && !d.open) d.showModal();
+  }, []);
+  return (
+    <dialog
+      ref={ref}
+      className="panel"
+      onClose={onClose}
+      onClick={(e) => e.target === ref.current && ref.current?.close()}
+      aria-labelledby="hb-title"
+      data-testid="heartbeat-panel"
+    >
+      <div className="card-head">
+        <h2 id="hb-title">
+          Heartbeat · {beat.agent.displayName ?? beat.agent.id}
+        </h2>
+        <button type="button" className="btn btn-ghost btn-icon" aria-label="Close" onClick={() => ref.current?.close()}>
+          ✕
+        </button>
+      </div>
+      <div className="panel-body stack">
+        <dl className="kv">
+          <dt>Started</dt>
+          <dd>{formatDateTime(beat.startedAt)}</dd>
+          <dt>Status</dt>
+          <dd>
+            <StatusBadge status={beat.status} />
+          </dd>
+          <dt>Duration</dt>
+          <dd>{formatDuration(beat.durationMs)}</dd>
+          <dt>Tokens · cost</dt>
+          <dd>
+            {formatTokens(beat.totalTokens)} · {formatUSD(beat.cost)}
+          </dd>
+          <dt>Tools</dt>
+          <dd>
+            {beat.toolCallCount} calls{beat.toolErrorCount ? `, ${beat.toolErrorCount} failed` : ''}
+          </dd>
+          <dt>Session</dt>
+          <dd>
+            <Link href={`/sessions/${beat.session.id}`}>{beat.session.title || beat.session.key}</Link>
+          </dd>
+        </dl>
+        {beat.promptPreview ? (
+          <div>
+            <div className="field-label">Prompt</div>
+            <pre className="preview">{beat.promptPreview}</pre>
+          </div>
+        ) : null}
+        <div>
+          <div className="field-label">Outcome</div>
+          <pre className="preview">{beat.error ?? beat.outcomePreview ?? '—'}</pre>
+        </div>
+        <div>
+          <div className="field-label" style={{ marginBottom: 4 }}>
+            Reviews of this heartbeat
+          </div>
+          <div className="card">
+            {result.data?.run ? <ReviewList reviews={result.data.run.reviews} now={now} /> : <div className="card-pad muted">Loading…</div>}
+          </div>
+        </div>
+        <ReviewComposer sessionId={beat.sessionId} runId={beat.id} />
+      </div>
+    </dialog>
+  );
+}
