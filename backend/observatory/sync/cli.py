@@ -56,14 +56,14 @@ def register_cli(subparsers: Any) -> None:
 
 def _with_engine(fn: Callable[[AsyncEngine], Awaitable[int]]) -> int:
     from observatory.db.engine import make_engine
-    from observatory.db.migrate import upgrade
+    from observatory.db.migrate import upgrade_async
     from observatory.runtime import database_url
     from observatory.settings import load_settings
 
     url = database_url(load_settings())
-    upgrade(url)
 
     async def main() -> int:
+        await upgrade_async(url)
         engine = make_engine(url, pool_size=4, app_name="observatory-sync")
         try:
             return await fn(engine)

@@ -8,6 +8,7 @@ roll-up columns. A crash before COMMIT leaves no half session; replaying a batch
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -19,10 +20,7 @@ from sqlalchemy import (
     String,
     Table,
     bindparam,
-    case,
     func,
-    literal_column,
-    select,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -31,9 +29,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from observatory.db.enums import SessionStatus
 from observatory.db.models import Agent, Message, Run, Session
 from observatory.db.rollup import refresh_session_totals
-from observatory.sync.source import MessageRecord, RunRecord, SessionRecord, SyncBatch
+from observatory.sync.source import RunRecord, SessionRecord, SyncBatch
 
-CHUNK = 1000  # rows per INSERT statement: 18 columns x 1000 stays under 32767 parameters
+CHUNK = 5000  # messages per statement: bounds the size of one request, not its parameters
 
 _sessions = cast(Table, Session.__table__)
 _runs = cast(Table, Run.__table__)
@@ -76,125 +74,114 @@ async def upsert_agents(
     await conn.execute(stmt, rows)
 
 
-def _session_values(
-    source_id: int, s: SessionRecord, cursor: dict[str, Any], now: datetime
-) -> dict[str, Any]:
-    return {
-        "source_id": source_id,
-        "key": s.key,
-        "agent_id": s.agent_id,
-        "provider_session_id": s.provider_session_id,
-        "kind": s.kind.value,
-        "status": (s.status or SessionStatus.PENDING).value,
-        "provider_status": s.provider_status,
-        "title": s.title,
-        "parent_key": s.parent_key,
-        "model": s.model,
-        "channel": s.channel,
-        "started_at": s.started_at,
-        "updated_at": s.updated_at,
-        "ended_at": s.ended_at,
-        "synced_at": now,
-        "transcript_synced_at": now,
-        "sync_cursor": cursor,
-    }
+async def _driver(conn: AsyncConnection) -> Any:
+    """The asyncpg connection under ``conn``, inside the same transaction.
+
+    The bulk statements below go straight to asyncpg: one ``unnest`` statement per table and
+    batch costs a single round trip and no per-row SQLAlchemy work (about 4x faster).
+    """
+    raw = await conn.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is None or not driver.is_in_transaction():
+        raise RuntimeError("ingest must run inside an open transaction")
+    return driver
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+_SESSION_UPSERT = """
+INSERT INTO sessions AS s (source_id, key, agent_id, provider_session_id, kind, status,
+    provider_status, title, parent_key, model, channel, started_at, updated_at, ended_at,
+    synced_at, transcript_synced_at, sync_cursor)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16::text::jsonb)
+ON CONFLICT (source_id, key) DO UPDATE SET
+    agent_id = EXCLUDED.agent_id,
+    provider_session_id = EXCLUDED.provider_session_id,
+    kind = EXCLUDED.kind,
+    -- 'archived' is ours: the provider's view never un-archives a session
+    status = CASE WHEN s.status = 'archived' THEN s.status ELSE EXCLUDED.status END,
+    provider_status = EXCLUDED.provider_status,
+    title = coalesce(EXCLUDED.title, s.title),
+    parent_key = coalesce(EXCLUDED.parent_key, s.parent_key),
+    model = coalesce(EXCLUDED.model, s.model),
+    channel = coalesce(EXCLUDED.channel, s.channel),
+    -- a batch only sees new events: widen the known span, never narrow it
+    started_at = least(s.started_at, EXCLUDED.started_at),
+    updated_at = greatest(s.updated_at, EXCLUDED.updated_at),
+    ended_at = CASE WHEN EXCLUDED.status = 'running' THEN NULL
+                    ELSE coalesce(EXCLUDED.ended_at, s.ended_at) END,
+    pruned_at = NULL,
+    synced_at = EXCLUDED.synced_at,
+    transcript_synced_at = EXCLUDED.transcript_synced_at,
+    sync_cursor = EXCLUDED.sync_cursor
+RETURNING id, (xmax = 0) AS inserted
+"""
 
 
 async def _upsert_session(
     conn: AsyncConnection, source_id: int, batch: SyncBatch, now: datetime
 ) -> tuple[int, bool]:
-    base = insert(_sessions).values(_session_values(source_id, batch.session, batch.cursor, now))
-    ex = base.excluded
-    c = _sessions.c
-    stmt = base.on_conflict_do_update(
-        index_elements=[c.source_id, c.key],
-        set_={
-            "agent_id": ex.agent_id,
-            "provider_session_id": ex.provider_session_id,
-            "kind": ex.kind,
-            # 'archived' is ours: the provider's view never un-archives a session.
-            "status": case((c.status == SessionStatus.ARCHIVED.value, c.status), else_=ex.status),
-            "provider_status": ex.provider_status,
-            "title": func.coalesce(ex.title, c.title),
-            "parent_key": func.coalesce(ex.parent_key, c.parent_key),
-            "model": func.coalesce(ex.model, c.model),
-            "channel": func.coalesce(ex.channel, c.channel),
-            # A batch only sees new events: widen the known span, never narrow it.
-            "started_at": func.least(c.started_at, ex.started_at),
-            "updated_at": func.greatest(c.updated_at, ex.updated_at),
-            "ended_at": case(
-                (ex.status == SessionStatus.RUNNING.value, None),
-                else_=func.coalesce(ex.ended_at, c.ended_at),
-            ),
-            "pruned_at": None,
-            "synced_at": ex.synced_at,
-            "transcript_synced_at": ex.transcript_synced_at,
-            "sync_cursor": ex.sync_cursor,
-        },
-    ).returning(c.id, literal_column("(xmax = 0)").label("inserted"))
-    row = (await conn.execute(stmt)).one()
-    return int(row[0]), bool(row[1])
+    s = batch.session
+    row = await (await _driver(conn)).fetchrow(
+        _SESSION_UPSERT,
+        source_id,
+        s.key,
+        s.agent_id,
+        s.provider_session_id,
+        s.kind.value,
+        (s.status or SessionStatus.PENDING).value,
+        s.provider_status,
+        s.title,
+        s.parent_key,
+        s.model,
+        s.channel,
+        s.started_at,
+        s.updated_at,
+        s.ended_at,
+        now,
+        _json(batch.cursor),
+    )
+    return int(row["id"]), bool(row["inserted"])
 
 
-def _run_row(session_id: int, agent_id: str, r: RunRecord) -> dict[str, Any]:
-    return {
-        "session_id": session_id,
-        "agent_id": agent_id,
-        "provider_run_id": r.provider_run_id,
-        "trigger": r.trigger.value,
-        "status": r.status.value,
-        "started_at": r.started_at,
-        "finished_at": r.finished_at,
-        "duration_ms": r.duration_ms,
-        "model": r.model,
-        "input_tokens": r.usage.input_tokens,
-        "output_tokens": r.usage.output_tokens,
-        "cache_read_tokens": r.usage.cache_read_tokens,
-        "cache_write_tokens": r.usage.cache_write_tokens,
-        "cost": r.usage.cost,
-        "error": r.error,
-        "prompt_preview": r.prompt_preview,
-        "outcome_preview": r.outcome_preview,
-        "tool_call_count": r.tool_call_count,
-        "tool_error_count": r.tool_error_count,
-    }
-
-
-_RUN_UPDATE_COLUMNS = [
-    "agent_id",
-    "trigger",
-    "status",
-    "started_at",
-    "finished_at",
-    "duration_ms",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cost",
-    "error",
-    "prompt_preview",
-    "outcome_preview",
-    "tool_call_count",
-    "tool_error_count",
-]
-_MESSAGE_UPDATE_COLUMNS = [
-    "provider_event_id",
-    "parent_event_id",
-    "run_id",
-    "provider_run_id",
-    "role",
-    "content",
-    "created_at",
-    "model",
-    "input_tokens",
-    "output_tokens",
-    "cache_read_tokens",
-    "cache_write_tokens",
-    "cost",
-    "is_error",
-]
+_RUN_UPSERT = (
+    """
+INSERT INTO runs AS r (session_id, agent_id, provider_run_id, trigger, status, started_at,
+    finished_at, duration_ms, model, input_tokens, output_tokens, cache_read_tokens,
+    cache_write_tokens, cost, error, prompt_preview, outcome_preview, tool_call_count,
+    tool_error_count)
+SELECT $1, $2, u.* FROM unnest($3::text[], $4::text[], $5::text[], $6::timestamptz[],
+    $7::timestamptz[], $8::bigint[], $9::text[], $10::bigint[], $11::bigint[], $12::bigint[],
+    $13::bigint[], $14::numeric[], $15::text[], $16::text[], $17::text[], $18::int[],
+    $19::int[]) AS u
+ON CONFLICT (session_id, provider_run_id) DO UPDATE SET
+"""
+    + ",\n".join(
+        f"    {c} = EXCLUDED.{c}"
+        for c in (
+            "agent_id",
+            "trigger",
+            "status",
+            "started_at",
+            "finished_at",
+            "duration_ms",
+            "model",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "cost",
+            "error",
+            "prompt_preview",
+            "outcome_preview",
+            "tool_call_count",
+            "tool_error_count",
+        )
+    )
+    + "\nRETURNING provider_run_id, id"
+)
 
 
 async def _upsert_runs(
@@ -202,17 +189,29 @@ async def _upsert_runs(
 ) -> dict[str, int]:
     if not runs:
         return {}
-    base = insert(_runs)
-    stmt = base.on_conflict_do_update(
-        index_elements=[_runs.c.session_id, _runs.c.provider_run_id],
-        set_={col: base.excluded[col] for col in _RUN_UPDATE_COLUMNS},
-    ).returning(_runs.c.id, _runs.c.provider_run_id, sort_by_parameter_order=True)
-    ids: dict[str, int] = {}
-    rows = [_run_row(session_id, agent_id, r) for r in runs]
-    for start in range(0, len(rows), CHUNK):
-        result = await conn.execute(stmt, rows[start : start + CHUNK])
-        ids.update({provider_id: run_id for run_id, provider_id in result.all()})
-    return ids
+    rows = await (await _driver(conn)).fetch(
+        _RUN_UPSERT,
+        session_id,
+        agent_id,
+        [r.provider_run_id for r in runs],
+        [r.trigger.value for r in runs],
+        [r.status.value for r in runs],
+        [r.started_at for r in runs],
+        [r.finished_at for r in runs],
+        [r.duration_ms for r in runs],
+        [r.model for r in runs],
+        [r.usage.input_tokens for r in runs],
+        [r.usage.output_tokens for r in runs],
+        [r.usage.cache_read_tokens for r in runs],
+        [r.usage.cache_write_tokens for r in runs],
+        [r.usage.cost for r in runs],
+        [r.error for r in runs],
+        [r.prompt_preview for r in runs],
+        [r.outcome_preview for r in runs],
+        [r.tool_call_count for r in runs],
+        [r.tool_error_count for r in runs],
+    )
+    return {row["provider_run_id"]: int(row["id"]) for row in rows}
 
 
 async def _run_ids_for(
@@ -220,35 +219,46 @@ async def _run_ids_for(
 ) -> dict[str, int]:
     if not provider_run_ids:
         return {}
-    result = await conn.execute(
-        select(_runs.c.provider_run_id, _runs.c.id).where(
-            _runs.c.session_id == session_id,
-            _runs.c.provider_run_id.in_(sorted(provider_run_ids)),
-        )
+    rows = await (await _driver(conn)).fetch(
+        "SELECT provider_run_id, id FROM runs WHERE session_id = $1 "
+        "AND provider_run_id = ANY($2::text[])",
+        session_id,
+        sorted(provider_run_ids),
     )
-    return {provider_id: run_id for provider_id, run_id in result.all()}
+    return {row["provider_run_id"]: int(row["id"]) for row in rows}
 
 
-def _message_row(session_id: int, run_ids: dict[str, int], m: MessageRecord) -> dict[str, Any]:
-    return {
-        "session_id": session_id,
-        "provider_session_id": m.provider_session_id,
-        "seq": m.seq,
-        "provider_event_id": m.provider_event_id,
-        "parent_event_id": m.parent_event_id,
-        "run_id": run_ids.get(m.provider_run_id) if m.provider_run_id else None,
-        "provider_run_id": m.provider_run_id,
-        "role": m.role.value,
-        "content": m.content,
-        "created_at": m.created_at,
-        "model": m.model,
-        "input_tokens": m.usage.input_tokens,
-        "output_tokens": m.usage.output_tokens,
-        "cache_read_tokens": m.usage.cache_read_tokens,
-        "cache_write_tokens": m.usage.cache_write_tokens,
-        "cost": m.usage.cost,
-        "is_error": m.is_error,
-    }
+_MESSAGE_UPSERT = """
+INSERT INTO messages AS m (session_id, provider_session_id, seq, provider_event_id,
+    parent_event_id, run_id, provider_run_id, role, content, created_at, model, input_tokens,
+    output_tokens, cache_read_tokens, cache_write_tokens, cost, is_error)
+SELECT $1, u.psid, u.seq, u.eid, u.pid, u.run_id, u.prid, u.role, u.content::jsonb,
+    u.created_at, u.model, u.it, u.ot, u.crt, u.cwt, u.cost, u.is_error
+FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::text[],
+    $8::text[], $9::text[], $10::timestamptz[], $11::text[], $12::bigint[], $13::bigint[],
+    $14::bigint[], $15::bigint[], $16::numeric[], $17::bool[])
+    AS u(psid, seq, eid, pid, run_id, prid, role, content, created_at, model, it, ot, crt,
+         cwt, cost, is_error)
+ON CONFLICT (session_id, provider_session_id, seq) DO UPDATE SET
+""" + ",\n".join(
+    f"    {c} = EXCLUDED.{c}"
+    for c in (
+        "provider_event_id",
+        "parent_event_id",
+        "run_id",
+        "provider_run_id",
+        "role",
+        "content",
+        "created_at",
+        "model",
+        "input_tokens",
+        "output_tokens",
+        "cache_read_tokens",
+        "cache_write_tokens",
+        "cost",
+        "is_error",
+    )
+)
 
 
 _DELETE_TAIL = text(
@@ -280,22 +290,40 @@ async def _replace_tail(conn: AsyncConnection, session_id: int, batch: SyncBatch
 async def _upsert_messages(
     conn: AsyncConnection, session_id: int, run_ids: dict[str, int], batch: SyncBatch
 ) -> None:
-    if not batch.messages:
-        return
-    stmt = insert(_messages)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[_messages.c.session_id, _messages.c.provider_session_id, _messages.c.seq],
-        set_={col: stmt.excluded[col] for col in _MESSAGE_UPDATE_COLUMNS},
-    )
-    rows = [_message_row(session_id, run_ids, m) for m in batch.messages]
-    for start in range(0, len(rows), CHUNK):
-        await conn.execute(stmt, rows[start : start + CHUNK])
+    driver = await _driver(conn)
+    for start in range(0, len(batch.messages), CHUNK):
+        part = batch.messages[start : start + CHUNK]
+        await driver.execute(
+            _MESSAGE_UPSERT,
+            session_id,
+            [m.provider_session_id for m in part],
+            [m.seq for m in part],
+            [m.provider_event_id for m in part],
+            [m.parent_event_id for m in part],
+            [run_ids.get(m.provider_run_id) if m.provider_run_id else None for m in part],
+            [m.provider_run_id for m in part],
+            [m.role.value for m in part],
+            [_json(m.content) for m in part],
+            [m.created_at for m in part],
+            [m.model for m in part],
+            [m.usage.input_tokens for m in part],
+            [m.usage.output_tokens for m in part],
+            [m.usage.cache_read_tokens for m in part],
+            [m.usage.cache_write_tokens for m in part],
+            [m.usage.cost for m in part],
+            [m.is_error for m in part],
+        )
 
 
 async def ingest_batch(
     conn: AsyncConnection, source_id: int, batch: SyncBatch, *, now: datetime
 ) -> Ingested:
     """Write one session's batch (inside the caller's transaction)."""
+    # Losing the last few commits in a server crash is harmless here: the cursor is in the
+    # same transaction, so the next pass re-reads exactly what was lost; no WAL flush wait per
+    # session. Being the first statement, it also opens the transaction at the driver level,
+    # which the asyncpg statements below rely on (_driver checks).
+    await conn.execute(text("SET LOCAL synchronous_commit = off"))
     session_id, created = await _upsert_session(conn, source_id, batch, now)
     run_ids = await _upsert_runs(conn, session_id, batch.session.agent_id, batch.runs)
     missing = {
@@ -304,7 +332,8 @@ async def ingest_batch(
         if m.provider_run_id and m.provider_run_id not in run_ids
     }
     run_ids.update(await _run_ids_for(conn, session_id, missing))
-    await _replace_tail(conn, session_id, batch)
+    if not created:
+        await _replace_tail(conn, session_id, batch)
     await _upsert_messages(conn, session_id, run_ids, batch)
     await refresh_session_totals(conn, [session_id])
     return Ingested(session_id, created, len(batch.runs), len(batch.messages))
