@@ -442,3 +442,40 @@ def test_provider_status_mapping() -> None:
         ("archived", None),
     ]:
         assert record_from_entry("agent:a:main", {**base, "status": status}).status is ours
+
+
+# -- configuration ----------------------------------------------------------------------------
+
+
+async def test_state_dir_discovery_prefers_the_sqlite_store(
+    fixtures_dir: Path, tmp_path: Path
+) -> None:
+    from observatory.sync.openclaw import OpenClawSource, from_config
+    from observatory.sync.source import SourceConfigError
+
+    agent = tmp_path / "agents" / "sofia"
+    (agent / "agent").mkdir(parents=True)
+    (agent / "sessions").mkdir()
+    shutil.copy(fixtures_dir / "sqlite" / "openclaw-agent.sqlite", agent / "agent")
+    shutil.copy(fixtures_dir / "sessions.json", agent / "sessions")  # legacy leftovers
+    other = tmp_path / "agents" / "bob" / "sessions"
+    other.mkdir(parents=True)
+    (other / "sessions.json").write_text("{}")
+
+    source = from_config("openclaw", {"state_dir": str(tmp_path), "gateway_url": "ws://x:1"})
+    assert isinstance(source, OpenClawSource)
+    assert [type(t).__name__ for t in source.transports] == ["LegacyStore", "SqliteStore"]
+    assert len(await source.list_sessions()) == 4
+    await source.aclose()
+
+    only = from_config("openclaw", {"state_dir": str(tmp_path), "agents": ["sofia"]})
+    assert [type(t).__name__ for t in only.transports] == ["SqliteStore"]
+    remote = from_config(
+        "openclaw", {"state_dir": str(tmp_path / "elsewhere"), "gateway_url": "ws://x:1"}
+    )
+    assert [type(t).__name__ for t in remote.transports] == ["GatewaySource"]
+    await remote.aclose()
+    with pytest.raises(SourceConfigError):
+        from_config("openclaw-store", {"state_dir": str(tmp_path / "elsewhere")})
+    with pytest.raises(SourceConfigError):
+        from_config("openclaw", {})
