@@ -62,6 +62,27 @@ schema: $(STAMP)
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
 
-# Placeholder until the dashboard's owner replaces this rule with the real one.
-frontend:
-	@if [ -f frontend/package.json ]; then cd frontend && npm ci && npm run build; fi
+# ---------------------------------------------------------------------------------------
+# Dashboard (frontend/, its own npm project): build, unit tests, browser tests.
+#   make frontend       npm ci (when the lockfile changed) + typed codegen + tsc + vite build,
+#                       then the first-screen JS size check (fails over 300 kB gzip)
+#   make frontend-test  Vitest unit tests (formatting, filters, chart options, live merging)
+#   make e2e            headless Chromium against `observatory serve --demo` on a throwaway
+#                       database; screenshots in frontend/test-results/
+TEST_EXTRA += frontend-test e2e
+FRONTEND_DEPS := frontend/node_modules/.package-lock.json
+.PHONY: frontend-test e2e
+
+$(FRONTEND_DEPS): frontend/package.json frontend/package-lock.json
+	cd frontend && npm ci --no-audit --no-fund
+	@touch $@
+
+frontend: $(FRONTEND_DEPS)
+	cd frontend && npm run build
+
+frontend-test: $(FRONTEND_DEPS)
+	cd frontend && npm test
+
+e2e: $(STAMP) frontend
+	@test -x /usr/bin/chromium || { echo "e2e needs Debian's chromium: apt-get install -y chromium" >&2; exit 1; }
+	cd frontend && npm run --silent e2e

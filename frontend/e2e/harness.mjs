@@ -16,11 +16,16 @@ export const FRONTEND = resolve(new URL('..', import.meta.url).pathname);
 export const REPO = resolve(FRONTEND, '..');
 export const RESULTS = join(FRONTEND, 'test-results');
 
-const PG = {
-  host: process.env.E2E_PGHOST ?? '127.0.0.1',
-  port: Number(process.env.E2E_PGPORT ?? 5432),
-  user: process.env.E2E_PGUSER ?? 'postgres',
-};
+// The PostgreSQL server the Python tests use (trust auth); the e2e run creates its own database.
+function pgServer() {
+  const url = process.env.OBSERVATORY_TEST_DATABASE_URL;
+  if (url) {
+    const u = new URL(url.replace(/^postgresql\+\w+:/, 'postgresql:'));
+    return { host: u.hostname || '127.0.0.1', port: Number(u.port || 5432), user: decodeURIComponent(u.username || 'postgres') };
+  }
+  return { host: '127.0.0.1', port: 5432, user: 'postgres' };
+}
+const PG = pgServer();
 const OBSERVATORY = process.env.OBSERVATORY_BIN ?? join(REPO, '.venv', 'bin', 'observatory');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [

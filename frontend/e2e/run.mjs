@@ -159,13 +159,67 @@ test('a session created by the backend appears live in the list', async () => {
   await shot('07-sessions-live');
 });
 
+test('a 5,000-message transcript is paged and virtualised', async () => {
+  const { rows: [session] } = await ctx.pg.query(
+    `INSERT INTO sessions (source_id, key, agent_id, kind, status, title, model, started_at, updated_at, transcript_synced_at)
+     VALUES ((SELECT id FROM sync_sources ORDER BY id LIMIT 1), $1, 'atlas', 'task', 'completed',
+             'Very long transcript (5,000 messages)', 'gpt-5', now() - interval '3 days', now() - interval '2 days', now())
+     RETURNING id`,
+    [`agent:atlas:subagent:e2e-long-${Date.now()}`],
+  );
+  await ctx.pg.query(
+    `INSERT INTO messages (session_id, provider_session_id, seq, role, content, created_at)
+     SELECT $1, 'e2e-long', g,
+            (ARRAY['user', 'assistant', 'tool_result'])[g % 3 + 1],
+            CASE g % 3
+              WHEN 0 THEN jsonb_build_object('blocks', jsonb_build_array(jsonb_build_object('type', 'text', 'text', 'Question ' || g)))
+              WHEN 1 THEN jsonb_build_object('blocks', jsonb_build_array(
+                  jsonb_build_object('type', 'text', 'text', 'Answer ' || g || E'\n' || repeat('lorem ipsum ', (g % 40) + 1)),
+                  jsonb_build_object('type', 'tool_call', 'id', 'call-' || g, 'name', 'exec', 'arguments', jsonb_build_object('cmd', 'ls -la /tmp/' || g))))
+              ELSE jsonb_build_object('blocks', jsonb_build_array(jsonb_build_object('type', 'tool_result', 'name', 'exec', 'tool_call_id', 'call-' || (g - 1), 'text', 'total ' || g)))
+            END,
+            now() - interval '3 days' + g * interval '1 second'
+     FROM generate_series(0, 4999) AS g`,
+    [session.id],
+  );
+  await page.goto(`${ctx.base}/sessions/${session.id}`);
+  await page.getByTestId('message').first().waitFor();
+  const t0 = Date.now();
+  // Scroll to the end until every page has been fetched.
+  await waitFor(async () => {
+    await page.getByTestId('transcript').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    return /^5,000 of 5,000/.test(await page.getByTestId('transcript-count').innerText());
+  }, 60_000, 'all 5,000 messages loaded');
+  const loadedIn = Date.now() - t0;
+  await page.locator('[data-testid=message]').filter({ hasText: 'Answer 4999' }).or(
+    page.locator('[data-testid=message]').filter({ hasText: 'total 4999' }),
+  ).first().waitFor();
+  // Scroll back up through the whole list and count long main-thread tasks.
+  const longTasks = await page.getByTestId('transcript').evaluate(async (el) => {
+    const seen = [];
+    const obs = new PerformanceObserver((l) => l.getEntries().forEach((e) => seen.push(e.duration)));
+    obs.observe({ type: 'longtask', buffered: false });
+    for (let y = el.scrollHeight; y > 0; y -= el.clientHeight * 3) {
+      el.scrollTo(0, y);
+      await new Promise((r) => requestAnimationFrame(() => r(null)));
+    }
+    obs.disconnect();
+    return seen;
+  });
+  const inDom = await page.getByTestId('message').count();
+  log(`5,000 messages: all pages in ${(loadedIn / 1000).toFixed(1)} s, ${inDom} in the DOM, ` +
+    `${longTasks.length} long tasks while scrolling (max ${Math.round(Math.max(0, ...longTasks))} ms)`);
+  assert.ok(inDom < 80, `virtualised: ${inDom} message elements in the DOM`);
+  await shot('08-transcript-5000');
+});
+
 test('heartbeats view lists heartbeat runs and opens one for review', async () => {
   await page.getByRole('link', { name: 'Heartbeats' }).click();
   await page.getByTestId('heartbeat-row').first().waitFor();
   await page.getByTestId('heartbeat-row').first().locator('button.row-link').click();
   await page.getByTestId('heartbeat-panel').waitFor();
   await page.getByTestId('heartbeat-panel').getByTestId('review-form').waitFor();
-  await shot('08-heartbeats');
+  await shot('09-heartbeats');
   await page.keyboard.press('Escape');
 });
 
@@ -188,11 +242,11 @@ test('dashboard: charts render on canvas, agents table filled', async () => {
   assert.equal(painted.length, 5, 'five charts');
   assert.ok(painted.every((n) => n > 2000), `non-empty canvases: ${painted}`);
   assert.notEqual(await page.getByTestId('kpis').innerText(), '');
-  await shot('09-dashboard');
+  await shot('10-dashboard');
   // Dark theme, same screen.
   await page.getByRole('button', { name: 'Switch to dark theme' }).click();
   await page.waitForTimeout(300);
-  await shot('10-dashboard-dark');
+  await shot('11-dashboard-dark');
   await page.getByRole('button', { name: 'Switch to light theme' }).click();
 });
 
@@ -205,7 +259,7 @@ test('a viewer key can read but is denied the review form (and the API says FORB
     await viewer.getByTestId('review-denied').waitFor();
     assert.equal(await viewer.getByTestId('review-form').count(), 0, 'no review form');
     assert.equal(await viewer.getByRole('button', { name: 'Edit' }).count(), 0, 'no edit buttons');
-    await shot('11-viewer-denied', viewer);
+    await shot('12-viewer-denied', viewer);
     const r = await gql(ctx, ctx.viewerKey, 'mutation($i: CreateReviewInput!) { createReview(input: $i) { id } }', {
       i: { sessionId: '1', verdict: 'FAILED', rating: 1 },
     });

@@ -1,10 +1,11 @@
 import { lazy, Suspense } from 'react';
-import { Redirect, Route, Switch } from 'wouter';
+import { Redirect, Route, Switch, useLocation } from 'wouter';
 import { AuthProvider, useAuthApi } from './auth';
 import { Layout } from '../components/Layout';
 import { SignIn } from '../components/SignIn';
 import { SessionsPage } from '../pages/Sessions';
 import { Empty } from '../components/States';
+import { ErrorBoundary } from '../components/ErrorBoundary';
 
 // The first screen (sessions) ships in the entry chunk; detail, heartbeats and the ECharts
 // dashboard load on demand, which keeps the first-screen JavaScript small.
@@ -14,25 +15,28 @@ const DashboardPage = lazy(() => import('../pages/Dashboard'));
 
 function Routes() {
   const { state } = useAuthApi();
+  const [location] = useLocation();
   if (state !== 'signed-in') return <SignIn />;
   return (
     <Layout>
-      <Suspense fallback={<div className="muted" aria-busy="true">Loading…</div>}>
-        <Switch>
-          <Route path="/">
-            <Redirect to="/sessions" replace />
-          </Route>
-          <Route path="/sessions" component={SessionsPage} />
-          <Route path="/sessions/:id">{(p) => <SessionDetailPage id={p.id} />}</Route>
-          <Route path="/heartbeats" component={HeartbeatsPage} />
-          <Route path="/dashboard" component={DashboardPage} />
-          <Route>
-            <Empty title="Page not found">
-              <a href="/sessions">Go to sessions</a>
-            </Empty>
-          </Route>
-        </Switch>
-      </Suspense>
+      <ErrorBoundary resetKey={location}>
+        <Suspense fallback={<div className="muted" aria-busy="true">Loading…</div>}>
+          <Switch>
+            <Route path="/">
+              <Redirect to="/sessions" replace />
+            </Route>
+            <Route path="/sessions" component={SessionsPage} />
+            <Route path="/sessions/:id">{(p) => <SessionDetailPage id={p.id} />}</Route>
+            <Route path="/heartbeats" component={HeartbeatsPage} />
+            <Route path="/dashboard" component={DashboardPage} />
+            <Route>
+              <Empty title="Page not found">
+                <a href="/sessions">Go to sessions</a>
+              </Empty>
+            </Route>
+          </Switch>
+        </Suspense>
+      </ErrorBoundary>
     </Layout>
   );
 }

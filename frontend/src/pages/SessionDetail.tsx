@@ -116,9 +116,9 @@ export default function SessionDetailPage({ id }: { id: string }) {
               m.cacheReadTokens ? ` · cache ${formatTokens(m.cacheReadTokens)}` : ''
             }`}
           />
-          <Stat label="Cost" value={formatUSD(m.cost)} sub={m.usageComplete ? undefined : 'some runs unreported'} />
+          <Stat label="Cost" value={formatUSD(m.cost)} sub={m.usageComplete || m.runCount === 0 ? undefined : 'some runs unreported'} />
           <Stat label="Run time" value={formatDuration(m.wallTimeMs)} sub="sum of runs" />
-          <Stat label="Time to completion" value={formatDuration(m.timeToCompletionMs)} sub={session.endedAt ? undefined : 'not finished'} />
+          <Stat label="Time to completion" value={formatDuration(m.timeToCompletionMs)} sub={session.endedAt ? undefined : session.status === 'RUNNING' || session.status === 'PENDING' ? 'not finished' : 'no end time reported'} />
           <Stat
             label="Transcript cache"
             value={session.transcriptSyncedAt ? formatRelative(session.transcriptSyncedAt, now) : 'never'}
