@@ -7,16 +7,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from observatory.db.models import Review
-from observatory.review.queue import (
-    BadCursor,
-    ClaimConflict,
+from observatory.review.claims import (
     claim_next_queue_item,
     claim_queue_item,
-    list_review_queue,
-    queue_counts,
     skip_queue_item,
     submit_queue_review,
 )
+from observatory.review.queue import BadCursor, ClaimConflict, list_review_queue, queue_counts
 from tests.review.data import Builder
 
 NOW = datetime.now(UTC)
