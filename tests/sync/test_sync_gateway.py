@@ -267,3 +267,48 @@ async def test_progress_and_run_forever(
     )
     assert row == 1
     assert timedelta(seconds=POLICY.interval_s).total_seconds() == 30
+
+
+async def test_live_session_grows_across_passes(
+    clean_db: AsyncEngine, fixtures_dir: Path, gateway: tuple[FakeGateway, str]
+) -> None:
+    """The main session seen mid-way (running) twice, then finished: paging back over a
+    cursor, the hidden heartbeat rebuilt across passes, and the same rows in the end."""
+    fake, url = gateway
+    engine = clean_db
+    ref = await add_source(engine, "reference", gateway_config(url, history_page_size=2))
+    await sync(engine, Clock(), force=True, names=["reference"])
+    reference = await snapshot(engine, ref)
+
+    rec = fake.recorded
+    full_items = rec.history[MAIN]
+    full_points = rec.timeseries[MAIN]["points"]
+    full_logs = rec.logs[MAIN]["logs"]
+    usage = rec.usage
+    row = next(r for r in rec.sessions_list["sessions"] if r["key"] == MAIN)
+    final_row = dict(row)
+    src = await add_source(engine, "live", gateway_config(url, history_page_size=2))
+    rec.usage = {"sessions": []}  # no usage summary: hidden turns are looked for every time
+    for upto_ms in (1795570658000, 1795570700000):  # mid-announce run, after the heartbeat
+        rec.history[MAIN] = [i for i in full_items if i["timestamp"] <= upto_ms]
+        rec.timeseries[MAIN] = {
+            **rec.timeseries[MAIN],
+            "points": [p for p in full_points if p["timestamp"] <= upto_ms],
+        }
+        rec.logs[MAIN] = {"logs": [x for x in full_logs if x["timestamp"] <= upto_ms]}
+        row.update(status="running", updatedAt=upto_ms)
+        assert (await sync(engine, Clock(), force=True, names=["live"])).ok
+    async with engine.connect() as conn:
+        status = (
+            await conn.execute(
+                text("SELECT status FROM sessions WHERE source_id = :s AND key = :k"),
+                {"s": src, "k": MAIN},
+            )
+        ).scalar_one()
+    assert status == "running"
+    rec.history[MAIN], rec.usage = full_items, usage
+    rec.timeseries[MAIN]["points"], rec.logs[MAIN] = full_points, {"logs": full_logs}
+    row.clear()
+    row.update(final_row)
+    assert (await sync(engine, Clock(), force=True, names=["live"])).ok
+    assert await snapshot(engine, src) == reference

@@ -24,7 +24,7 @@ from sqlalchemy import Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from observatory.db.enums import CircuitState
+from observatory.db.enums import CircuitState, SessionStatus
 from observatory.db.models import Session, SyncSource
 from observatory.sync.circuit import (
     BreakerState,
@@ -152,6 +152,8 @@ async def _write_state(
 def _needs_sync(record: SessionRecord, known: Any) -> bool:
     if known is None or known.pruned_at is not None or record.fingerprint is None:
         return True
+    if record.status is SessionStatus.RUNNING:
+        return True  # a live run can grow without its session entry changing
     return (known.sync_cursor or {}).get("fp") != record.fingerprint
 
 

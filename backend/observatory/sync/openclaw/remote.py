@@ -235,7 +235,7 @@ class GatewaySource:
         except RpcError as exc:
             log.info("no usage logs for %s: %s", session.key, exc)
             logs = []
-        model = _single_model(usage)
+        model = _single_model(usage) or session.model
         return _rebuild(points, logs, shown, next_seq, mark, model)
 
 
