@@ -57,54 +57,225 @@ class MetricFilter:
         return "".join(f" AND {c}" for c in conds)
 
 
+HIST_BUCKETS = 32
+HIST_BASE_MS = 50.0
+HIST_RATIO = 1.5
+_SUMS = [
+    "run_count", "failed_runs", "usage_runs", "input_tokens", "output_tokens",
+    "cache_read_tokens", "cache_write_tokens", "cost_runs", "cost", "duration_runs",
+]  # fmt: skip
+_HIST = [f"h{i}" for i in range(HIST_BUCKETS)]
+
+
+def _raw_aggregates() -> str:
+    """Raw runs aggregated into the roll-up's shape (for the partial hours at range edges)."""
+    parts = [
+        "count(*)",
+        "count(*) FILTER (WHERE r.status = 'failed')",
+        "count(*) FILTER (WHERE r.input_tokens IS NOT NULL OR r.output_tokens IS NOT NULL)",
+        "coalesce(sum(r.input_tokens), 0)",
+        "coalesce(sum(r.output_tokens), 0)",
+        "coalesce(sum(r.cache_read_tokens), 0)",
+        "coalesce(sum(r.cache_write_tokens), 0)",
+        "count(r.cost)",
+        "coalesce(sum(r.cost), 0)",
+        "count(r.duration_ms)",
+    ]
+    parts += [
+        f"count(*) FILTER (WHERE observatory_hist_bucket(r.duration_ms) = {i})"
+        for i in range(HIST_BUCKETS)
+    ]
+    return ", ".join(f"{expr} AS {name}" for expr, name in zip(parts, _SUMS + _HIST, strict=True))
+
+
+_RAW_AGGREGATES = _raw_aggregates()
+# sum(bigint) is numeric in PostgreSQL: cast back so counts stay ints.
+_ROLLUP_SUMS = ", ".join(
+    f"sum({c}) AS {c}" if c == "cost" else f"sum({c})::bigint AS {c}" for c in _SUMS + _HIST
+)
+
+
+def percentile(hist: list[int], q: float) -> float | None:
+    """Quantile from the log-bucket histogram, interpolated geometrically within a bucket."""
+    total = sum(hist)
+    if total <= 0:
+        return None
+    target = q * total
+    seen = 0.0
+    for i, n in enumerate(hist):
+        if n and seen + n >= target:
+            frac = (target - seen) / n
+            if i == 0:
+                return HIST_BASE_MS * frac
+            lo = HIST_BASE_MS * HIST_RATIO ** (i - 1)
+            if i == len(hist) - 1:
+                return lo
+            return float(lo * HIST_RATIO**frac)
+        seen += n
+    return None
+
+
 @dataclass
-class Summary:
+class Aggregate:
+    """Run aggregates in the roll-up's shape; adds up exactly across hours and fragments."""
+
     run_count: int = 0
-    session_count: int = 0
     failed_runs: int = 0
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    cache_read_tokens: int | None = None
-    cache_write_tokens: int | None = None
-    cost: Decimal | None = None
-    duration_p50_ms: float | None = None
-    duration_p95_ms: float | None = None
-    review_count: int = 0
-    accomplished_count: int = 0
-    heartbeat_runs: int = 0
-    heartbeat_cost: Decimal | None = None
-    sessions_by_status: dict[str, int] = field(default_factory=dict)
+    usage_runs: int = 0
+    input_tokens_sum: int = 0
+    output_tokens_sum: int = 0
+    cache_read_tokens_sum: int = 0
+    cache_write_tokens_sum: int = 0
+    cost_runs: int = 0
+    cost_sum: Decimal = Decimal(0)
+    duration_runs: int = 0
+    hist: list[int] = field(default_factory=lambda: [0] * HIST_BUCKETS)
+
+    def add(self, row: Any) -> None:
+        self.run_count += row.run_count
+        self.failed_runs += row.failed_runs
+        self.usage_runs += row.usage_runs
+        self.input_tokens_sum += row.input_tokens
+        self.output_tokens_sum += row.output_tokens
+        self.cache_read_tokens_sum += row.cache_read_tokens
+        self.cache_write_tokens_sum += row.cache_write_tokens
+        self.cost_runs += row.cost_runs
+        self.cost_sum += row.cost
+        self.duration_runs += row.duration_runs
+        for i in range(HIST_BUCKETS):
+            self.hist[i] += getattr(row, f"h{i}")
+
+    # Null, never zero, when no run reported the value.
+    def _known(self, value: int) -> int | None:
+        return value if self.usage_runs else None
+
+    @property
+    def input_tokens(self) -> int | None:
+        return self._known(self.input_tokens_sum)
+
+    @property
+    def output_tokens(self) -> int | None:
+        return self._known(self.output_tokens_sum)
+
+    @property
+    def cache_read_tokens(self) -> int | None:
+        return self._known(self.cache_read_tokens_sum)
+
+    @property
+    def cache_write_tokens(self) -> int | None:
+        return self._known(self.cache_write_tokens_sum)
 
     @property
     def total_tokens(self) -> int | None:
-        parts = [
-            self.input_tokens,
-            self.output_tokens,
-            self.cache_read_tokens,
-            self.cache_write_tokens,
-        ]
-        known = [p for p in parts if p is not None]
-        return sum(known) if known else None
+        return self._known(
+            self.input_tokens_sum
+            + self.output_tokens_sum
+            + self.cache_read_tokens_sum
+            + self.cache_write_tokens_sum
+        )
+
+    @property
+    def cost(self) -> Decimal | None:
+        return self.cost_sum if self.cost_runs else None
+
+    @property
+    def duration_p50_ms(self) -> float | None:
+        return percentile(self.hist, 0.5)
+
+    @property
+    def duration_p95_ms(self) -> float | None:
+        return percentile(self.hist, 0.95)
+
+
+def _hour_floor(t: datetime) -> datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def _split(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """Whole hours [rs, re) come from the roll-up; [start, rs) and [re, end) from raw runs."""
+    rs = _hour_floor(start)
+    if rs < start:
+        rs += timedelta(hours=1)
+    re = _hour_floor(end)
+    if rs >= re:
+        return end, end
+    return rs, re
+
+
+_GROUP_ROLLUP = {
+    "agent": "rr.agent_id",
+    "model": "coalesce(nullif(rr.model, ''), 'unknown')",
+    "kind": "rr.kind",
+    "trigger": "rr.trigger",
+    "none": "NULL::text",
+}
+_GROUP_RAW = {**GROUPS, "none": "NULL::text"}
+
+
+async def aggregate(
+    db: AsyncSession,
+    start: datetime,
+    end: datetime,
+    f: MetricFilter,
+    *,
+    group_by: str = "none",
+    bucket: str | None = None,
+) -> dict[tuple[datetime | None, str | None], Aggregate]:
+    """Run aggregates over [start, end) keyed by (bucket start or None, group or None)."""
+    rs, re = _split(start, end)
+    params: dict[str, Any] = {"start": start, "end": end, "rs": rs, "re": re}
+    if bucket:
+        params["bucket"] = bucket
+    raw_where = f.sql(params)
+    rollup_where = (
+        raw_where.replace("r.agent_id", "rr.agent_id")
+        .replace("s.kind", "rr.kind")
+        .replace("r.model", "nullif(rr.model, '')")
+        .replace("r.trigger", "rr.trigger")
+    )
+    b_roll = "date_trunc(:bucket, rr.bucket, 'UTC')" if bucket else "NULL::timestamptz"
+    b_raw = "date_trunc(:bucket, r.started_at, 'UTC')" if bucket else "NULL::timestamptz"
+    out: dict[tuple[datetime | None, str | None], Aggregate] = {}
+    rollup = await db.execute(
+        text(
+            f"SELECT {b_roll} AS b, {_GROUP_ROLLUP[group_by]} AS grp, {_ROLLUP_SUMS} "
+            f"FROM run_rollups rr WHERE rr.bucket >= :rs AND rr.bucket < :re{rollup_where} "
+            "GROUP BY 1, 2"
+        ),
+        params,
+    )
+    for row in rollup:
+        out.setdefault((row.b, row.grp), Aggregate()).add(row)
+    raw = await db.execute(
+        text(
+            f"SELECT {b_raw} AS b, {_GROUP_RAW[group_by]} AS grp, {_RAW_AGGREGATES} "
+            "FROM runs r JOIN sessions s ON s.id = r.session_id "
+            "WHERE ((r.started_at >= :start AND r.started_at < :rs) "
+            f"OR (r.started_at >= :re AND r.started_at < :end)){raw_where} GROUP BY 1, 2"
+        ),
+        params,
+    )
+    for row in raw:
+        out.setdefault((row.b, row.grp), Aggregate()).add(row)
+    return out
+
+
+@dataclass
+class Summary:
+    runs: Aggregate = field(default_factory=Aggregate)
+    heartbeats: Aggregate = field(default_factory=Aggregate)
+    review_count: int = 0
+    accomplished_count: int = 0
+    sessions_by_status: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def session_count(self) -> int:
+        return sum(self.sessions_by_status.values())
 
     @property
     def success_rate(self) -> float | None:
         return self.accomplished_count / self.review_count if self.review_count else None
 
-
-_RUN_AGG = """
-    count(*) AS run_count,
-    count(DISTINCT r.session_id) AS session_count,
-    count(*) FILTER (WHERE r.status = 'failed') AS failed_runs,
-    sum(r.input_tokens) AS input_tokens,
-    sum(r.output_tokens) AS output_tokens,
-    sum(r.cache_read_tokens) AS cache_read_tokens,
-    sum(r.cache_write_tokens) AS cache_write_tokens,
-    sum(r.cost) AS cost,
-    percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) AS duration_p50_ms,
-    percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms) AS duration_p95_ms,
-    count(*) FILTER (WHERE r.trigger = 'heartbeat') AS heartbeat_runs,
-    sum(r.cost) FILTER (WHERE r.trigger = 'heartbeat') AS heartbeat_cost
-"""
 
 # Latest review per session (human wins), attributed to the session's start.
 _LATEST_REVIEWS = """
@@ -116,6 +287,11 @@ _LATEST_REVIEWS = """
 """
 
 
+def _session_conditions(f: MetricFilter, params: dict[str, Any]) -> str:
+    sconds = f.sql(params).replace("r.agent_id", "s.agent_id").replace("r.model", "s.model")
+    return sconds.replace(" AND r.trigger = ANY(:triggers)", "")
+
+
 def _needs_sessions(f: MetricFilter, group: str | None = None) -> bool:
     return bool(f.kinds) or group == "kind"
 
@@ -124,24 +300,19 @@ async def summary(
     db: AsyncSession, start: datetime, end: datetime, f: MetricFilter, *, by_agent: bool = False
 ) -> dict[str | None, Summary]:
     """One summary (key None), or one per agent when ``by_agent``."""
-    params: dict[str, Any] = {"start": start, "end": end}
-    where = f.sql(params)
-    key = "r.agent_id" if by_agent else "NULL::text"
-    runs = await db.execute(
-        text(
-            f"SELECT {key} AS k, {_RUN_AGG} FROM runs r JOIN sessions s ON s.id = r.session_id "
-            f"WHERE r.started_at >= :start AND r.started_at < :end{where} GROUP BY 1"
-        ),
-        params,
-    )
+    group = "agent" if by_agent else "none"
     out: dict[str | None, Summary] = {}
-    for row in runs.mappings():
-        values = dict(row)
-        k = values.pop("k")
-        out[k] = Summary(**values)
+    for (_b, grp), agg in (await aggregate(db, start, end, f, group_by=group)).items():
+        out.setdefault(grp, Summary()).runs = agg
+    if not f.triggers or "heartbeat" in f.triggers:
+        hb = MetricFilter(
+            agent_ids=f.agent_ids, kinds=f.kinds, models=f.models, triggers=["heartbeat"]
+        )
+        for (_b, grp), agg in (await aggregate(db, start, end, hb, group_by=group)).items():
+            out.setdefault(grp, Summary()).heartbeats = agg
+    params: dict[str, Any] = {"start": start, "end": end}
+    sconds = _session_conditions(f, params)
     skey = "s.agent_id" if by_agent else "NULL::text"
-    sconds = f.sql(params).replace("r.agent_id", "s.agent_id").replace("r.model", "s.model")
-    sconds = sconds.replace(" AND r.trigger = ANY(:triggers)", "")
     statuses = await db.execute(
         text(
             f"SELECT {skey} AS k, s.status, count(*) AS n FROM sessions s "
@@ -153,7 +324,8 @@ async def summary(
         out.setdefault(k, Summary()).sessions_by_status[status] = n
     reviews = await db.execute(
         text(
-            f"SELECT {skey} AS k, count(*) AS n, count(*) FILTER (WHERE lr.verdict = 'accomplished') AS ok "
+            f"SELECT {skey} AS k, count(*) AS n, "
+            "count(*) FILTER (WHERE lr.verdict = 'accomplished') AS ok "
             f"FROM ({_LATEST_REVIEWS}) lr JOIN sessions s ON s.id = lr.session_id "
             f"WHERE true{sconds} GROUP BY 1"
         ),
@@ -169,28 +341,9 @@ async def summary(
 class SeriesPoint:
     bucket_start: datetime
     group: str
-    run_count: int
-    failed_runs: int
-    input_tokens: int | None
-    output_tokens: int | None
-    cache_read_tokens: int | None
-    cache_write_tokens: int | None
-    cost: Decimal | None
-    duration_p50_ms: float | None
-    duration_p95_ms: float | None
+    runs: Aggregate
     review_count: int = 0
     accomplished_count: int = 0
-
-    @property
-    def total_tokens(self) -> int | None:
-        parts = [
-            self.input_tokens,
-            self.output_tokens,
-            self.cache_read_tokens,
-            self.cache_write_tokens,
-        ]
-        known = [p for p in parts if p is not None]
-        return sum(known) if known else None
 
     @property
     def success_rate(self) -> float | None:
@@ -204,47 +357,20 @@ def bucket_count(start: datetime, end: datetime, bucket: str) -> int:
 async def series(
     db: AsyncSession, group_by: str, bucket: str, start: datetime, end: datetime, f: MetricFilter
 ) -> list[SeriesPoint]:
-    params: dict[str, Any] = {"start": start, "end": end, "bucket": bucket}
-    where = f.sql(params)
-    group = GROUPS[group_by]
-    join = " JOIN sessions s ON s.id = r.session_id" if _needs_sessions(f, group_by) else ""
-    rows = await db.execute(
-        text(
-            f"SELECT date_trunc(:bucket, r.started_at, 'UTC') AS bucket_start, {group} AS grp, "
-            "count(*) AS run_count, count(*) FILTER (WHERE r.status = 'failed') AS failed_runs, "
-            "sum(r.input_tokens) AS input_tokens, sum(r.output_tokens) AS output_tokens, "
-            "sum(r.cache_read_tokens) AS cache_read_tokens, "
-            "sum(r.cache_write_tokens) AS cache_write_tokens, sum(r.cost) AS cost, "
-            "percentile_cont(0.5) WITHIN GROUP (ORDER BY r.duration_ms) AS duration_p50_ms, "
-            "percentile_cont(0.95) WITHIN GROUP (ORDER BY r.duration_ms) AS duration_p95_ms "
-            f"FROM runs r{join} WHERE r.started_at >= :start AND r.started_at < :end{where} "
-            "GROUP BY 1, 2 ORDER BY 1, 2"
-        ),
-        params,
-    )
+    found = await aggregate(db, start, end, f, group_by=group_by, bucket=bucket)
     points = {
-        (r.bucket_start, str(r.grp)): SeriesPoint(
-            bucket_start=r.bucket_start,
-            group=str(r.grp),
-            run_count=r.run_count,
-            failed_runs=r.failed_runs,
-            input_tokens=r.input_tokens,
-            output_tokens=r.output_tokens,
-            cache_read_tokens=r.cache_read_tokens,
-            cache_write_tokens=r.cache_write_tokens,
-            cost=r.cost,
-            duration_p50_ms=r.duration_p50_ms,
-            duration_p95_ms=r.duration_p95_ms,
-        )
-        for r in rows
+        (b, str(grp)): SeriesPoint(bucket_start=b, group=str(grp), runs=agg)
+        for (b, grp), agg in found.items()
+        if b is not None
     }
+    params: dict[str, Any] = {"start": start, "end": end, "bucket": bucket}
     review_group = {
         "agent": "s.agent_id",
         "model": "coalesce(s.model, 'unknown')",
         "kind": "s.kind",
         "trigger": "coalesce(rr.trigger, 'spawn')",
     }[group_by]
-    sconds = where.replace("r.agent_id", "s.agent_id").replace("r.model", "s.model")
+    sconds = f.sql(params).replace("r.agent_id", "s.agent_id").replace("r.model", "s.model")
     sconds = sconds.replace("r.trigger", "coalesce(rr.trigger, 'spawn')")
     reviews = await db.execute(
         text(
@@ -259,10 +385,8 @@ async def series(
         point = points.get((b, str(grp)))
         if point is None:
             point = points[(b, str(grp))] = SeriesPoint(
-                bucket_start=b, group=str(grp), run_count=0, failed_runs=0, input_tokens=None,
-                output_tokens=None, cache_read_tokens=None, cache_write_tokens=None, cost=None,
-                duration_p50_ms=None, duration_p95_ms=None,
-            )  # fmt: skip
+                bucket_start=b, group=str(grp), runs=Aggregate()
+            )
         point.review_count, point.accomplished_count = n, ok
     return sorted(points.values(), key=lambda p: (p.bucket_start, p.group))
 

@@ -34,7 +34,7 @@ class Services:
         self.events = EventHub(self.database_url, self.session_factory, self.settings)
         await self.events.start()
         stop = asyncio.Event()
-        if background:
+        if background and self.settings.sync_enabled:
             self.tasks.extend(_background_tasks(self, stop))
         try:
             yield

@@ -46,6 +46,7 @@ class Settings:
     max_page_size: int
     max_metric_range_days: int
     # Sync
+    sync_enabled: bool
     sync_interval_s: float
     sync_backoff_base_s: float
     sync_backoff_max_s: float
@@ -91,6 +92,7 @@ def load_settings() -> Settings:
         max_tokens=_int("MAX_TOKENS", 2000),
         max_page_size=_int("MAX_PAGE_SIZE", 200),
         max_metric_range_days=_int("MAX_METRIC_RANGE_DAYS", 400),
+        sync_enabled=_bool("SYNC_ENABLED", True),
         sync_interval_s=_float("SYNC_INTERVAL_S", 30.0),
         sync_backoff_base_s=_float("SYNC_BACKOFF_BASE_S", 2.0),
         sync_backoff_max_s=_float("SYNC_BACKOFF_MAX_S", 300.0),

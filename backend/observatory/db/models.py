@@ -17,6 +17,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     DateTime,
     Enum,
     ForeignKey,
@@ -27,6 +28,7 @@ from sqlalchemy import (
     Numeric,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -310,3 +312,31 @@ class ReviewJob(Base):
     claimed_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
+
+
+# Hourly roll-up of runs, maintained by statement-level triggers on runs (migration 0020), so
+# time-bucketed metrics over millions of runs read thousands of rows. Duration percentiles come
+# from a fixed log-scale histogram: bucket 0 is [0, 50 ms), bucket i >= 1 is
+# [50 * 1.5^(i-1), 50 * 1.5^i) ms, the last bucket is open-ended (see observatory.metrics).
+HIST_BUCKETS = 32
+run_rollups = Table(
+    "run_rollups",
+    Base.metadata,
+    Column("bucket", DateTime(timezone=True), primary_key=True),
+    Column("agent_id", String(200), primary_key=True),
+    Column("model", String(200), primary_key=True),
+    Column("kind", String(16), primary_key=True),
+    Column("trigger", String(16), primary_key=True),
+    Column("run_count", BigInteger, nullable=False, server_default="0"),
+    Column("failed_runs", BigInteger, nullable=False, server_default="0"),
+    Column("usage_runs", BigInteger, nullable=False, server_default="0"),
+    Column("input_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("output_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cache_read_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cache_write_tokens", BigInteger, nullable=False, server_default="0"),
+    Column("cost_runs", BigInteger, nullable=False, server_default="0"),
+    Column("cost", Numeric(18, 8), nullable=False, server_default="0"),
+    Column("duration_runs", BigInteger, nullable=False, server_default="0"),
+    *[Column(f"h{i}", BigInteger, nullable=False, server_default="0") for i in range(HIST_BUCKETS)],
+    Index("ix_run_rollups_bucket", "bucket"),
+)

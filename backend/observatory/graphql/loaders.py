@@ -215,23 +215,51 @@ async def _agent_metrics(db: AsyncSession, keys: list[tuple[str, Any, Any]]) -> 
     return out
 
 
-class Loaders:
-    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
-        def make(fn: BatchFn, default: Any = None) -> _Loader:
-            return _Loader(factory, fn, default)
+_BATCHES: dict[str, tuple[BatchFn, Any]] = {
+    "agent": (_agents, None),
+    "session": (_sessions, None),
+    "session_by_key": (_sessions_by_key, None),
+    "main_session": (_main_sessions, None),
+    "run": (_runs, None),
+    "session_metrics": (_session_metrics, None),
+    "latest_review": (_latest_review, None),
+    "latest_run_review": (_latest_run_review, None),
+    "reviews_by_session": (_reviews_by_session, list),
+    "reviews_by_run": (_reviews_by_run, list),
+    "child_count": (_child_counts, 0),
+    "children": (_children, list),
+    "key_name": (_key_names, None),
+    "source_name": (_source_names, None),
+    "agent_metrics": (_agent_metrics, None),
+}
 
-        self.agent = make(_agents)
-        self.session = make(_sessions)
-        self.session_by_key = make(_sessions_by_key)
-        self.main_session = make(_main_sessions)
-        self.run = make(_runs)
-        self.session_metrics = make(_session_metrics)
-        self.latest_review = make(_latest_review)
-        self.latest_run_review = make(_latest_run_review)
-        self.reviews_by_session = make(_reviews_by_session, list)
-        self.reviews_by_run = make(_reviews_by_run, list)
-        self.child_count = make(_child_counts, 0)
-        self.children = make(_children, list)
-        self.key_name = make(_key_names)
-        self.agent_metrics = make(_agent_metrics)
-        self.source_name = make(_source_names)
+
+class Loaders:
+    """One loader per relation, created on first use within the request."""
+
+    agent: _Loader
+    session: _Loader
+    session_by_key: _Loader
+    main_session: _Loader
+    run: _Loader
+    session_metrics: _Loader
+    latest_review: _Loader
+    latest_run_review: _Loader
+    reviews_by_session: _Loader
+    reviews_by_run: _Loader
+    child_count: _Loader
+    children: _Loader
+    key_name: _Loader
+    source_name: _Loader
+    agent_metrics: _Loader
+
+    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = factory
+
+    def __getattr__(self, name: str) -> _Loader:
+        if name not in _BATCHES:
+            raise AttributeError(name)
+        fn, default = _BATCHES[name]
+        loader = _Loader(self._factory, fn, default)
+        setattr(self, name, loader)
+        return loader

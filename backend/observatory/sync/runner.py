@@ -350,7 +350,12 @@ async def sync_once(
         policy = Policy.from_settings(load_settings())
     await ensure_env_source(engine)
     async with engine.connect() as conn:
-        query = select(_SOURCES.c.id).where(_SOURCES.c.enabled).order_by(_SOURCES.c.id)
+        # The demo source is static data with no peer to sync from.
+        query = (
+            select(_SOURCES.c.id)
+            .where(_SOURCES.c.enabled, _SOURCES.c.kind != "demo")
+            .order_by(_SOURCES.c.id)
+        )
         if names:
             query = query.where(_SOURCES.c.name.in_(names))
         ids = list((await conn.execute(query)).scalars())

@@ -53,7 +53,7 @@ class MetricSummary:
     from_: datetime = strawberry.field(name="from")
     to: datetime
     run_count: int
-    session_count: int
+    session_count: int = strawberry.field(description="Sessions started in range.")
     failed_runs: int
     input_tokens: BigInt | None
     output_tokens: BigInt | None
@@ -61,7 +61,9 @@ class MetricSummary:
     cache_write_tokens: BigInt | None
     total_tokens: BigInt | None
     cost: Decimal | None
-    duration_p50_ms: float | None
+    duration_p50_ms: float | None = strawberry.field(
+        description="Median run duration (log-bucket histogram, within about 10%)."
+    )
     duration_p95_ms: float | None
     heartbeat_runs: int
     heartbeat_cost: Decimal | None
@@ -73,13 +75,14 @@ class MetricSummary:
 
     @classmethod
     def build(cls, start: datetime, end: datetime, s: metrics.Summary) -> MetricSummary:
+        r, hb = s.runs, s.heartbeats
         return cls(
-            from_=start, to=end, run_count=s.run_count, session_count=s.session_count,
-            failed_runs=s.failed_runs, input_tokens=s.input_tokens, output_tokens=s.output_tokens,
-            cache_read_tokens=s.cache_read_tokens, cache_write_tokens=s.cache_write_tokens,
-            total_tokens=s.total_tokens, cost=s.cost, duration_p50_ms=s.duration_p50_ms,
-            duration_p95_ms=s.duration_p95_ms, heartbeat_runs=s.heartbeat_runs,
-            heartbeat_cost=s.heartbeat_cost, review_count=s.review_count,
+            from_=start, to=end, run_count=r.run_count, session_count=s.session_count,
+            failed_runs=r.failed_runs, input_tokens=r.input_tokens, output_tokens=r.output_tokens,
+            cache_read_tokens=r.cache_read_tokens, cache_write_tokens=r.cache_write_tokens,
+            total_tokens=r.total_tokens, cost=r.cost, duration_p50_ms=r.duration_p50_ms,
+            duration_p95_ms=r.duration_p95_ms, heartbeat_runs=hb.run_count,
+            heartbeat_cost=hb.cost, review_count=s.review_count,
             success_rate=s.success_rate,
             sessions_by_status=[
                 StatusCount(status=SessionStatus(k), count=v)
