@@ -218,9 +218,19 @@ test('heartbeats view lists heartbeat runs and opens one for review', async () =
   await page.getByTestId('heartbeat-row').first().waitFor();
   await page.getByTestId('heartbeat-row').first().locator('button.row-link').click();
   await page.getByTestId('heartbeat-panel').waitFor();
-  await page.getByTestId('heartbeat-panel').getByTestId('review-form').waitFor();
+  const panel = page.getByTestId('heartbeat-panel');
+  const form = panel.getByTestId('review-form');
+  await form.getByText('Failed', { exact: true }).click();
+  await form.getByLabel('2 of 5').check({ force: true });
+  const summary = `Heartbeat acted for nothing ${Date.now()}`;
+  await form.getByLabel('Summary').fill(summary);
+  await form.getByRole('button', { name: 'Submit review' }).click();
+  await panel.getByTestId('review-item').filter({ hasText: summary }).waitFor();
   await shot('09-heartbeats');
   await page.keyboard.press('Escape');
+  await panel.waitFor({ state: 'detached' });
+  // The run-level review shows in the list too.
+  await page.getByTestId('heartbeat-row').first().getByText('Failed', { exact: true }).waitFor();
 });
 
 test('dashboard: charts render on canvas, agents table filled', async () => {

@@ -117,7 +117,7 @@ export default function HeartbeatsPage() {
           </div>
         ) : null}
         <div className="table-wrap">
-          <table className="data" data-testid="heartbeats-table">
+          <table className="data" data-testid="heartbeats-table" style={{ minWidth: 1140 }}>
             <colgroup>
               <col style={{ width: '140px' }} />
               <col style={{ width: '150px' }} />

@@ -148,7 +148,7 @@ export default function SessionDetailPage({ id }: { id: string }) {
             </div>
             <ReviewList reviews={session.reviews} now={now} />
             <div className="card-pad" style={{ borderTop: '1px solid var(--border)' }}>
-              <h3 style={{ marginBottom: 12 }}>Your review</h3>
+              <h3 style={{ marginBottom: 12 }}>{can('reviews:write') ? 'Your review' : 'Write a review'}</h3>
               <ReviewComposer sessionId={session.id} />
             </div>
           </section>

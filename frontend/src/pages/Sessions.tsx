@@ -18,7 +18,8 @@ import {
   type SortField,
 } from '../lib/filters';
 import { formatDateTime, formatDuration, formatInteger, formatRelative, formatTokens, formatUSD } from '../lib/format';
-import { useNow, useQueryParams } from '../lib/hooks';
+import { useLiveState, useNow, useQueryParams } from '../lib/hooks';
+import { useAuth } from '../app/auth';
 import { addArrival, liveMatches, mergeRows } from '../lib/live';
 
 const PAGE_SIZE = 50;
@@ -66,6 +67,7 @@ export function SessionsPage() {
   const pageIndex = state.after ? Math.max(1, cursors.current.stack.length) : 0;
 
   const live = useLiveSessions(filter, state, refetch);
+  const socket = useLiveState(useAuth().connection);
   const connection = result.data?.sessions;
   const pageRows = useMemo(() => connection?.edges.map((e) => e.node) ?? [], [connection]);
   const rows = mergeRows(pageRows, live.arrivals, live.updates, PAGE_SIZE);
@@ -98,9 +100,9 @@ export function SessionsPage() {
           <p>Every conversation your agents had, with cost, outcome and review.</p>
         </div>
         <div className="row">
-          <span className="live" data-state={live.active ? 'live' : 'closed'} data-testid="sessions-live">
+          <span className="live" data-state={socket === 'live' ? 'live' : socket} data-testid="sessions-live">
             <span className={`live-dot ${live.pulse ? 'pulse' : ''}`} key={live.pulse} />
-            {live.active ? 'Updating live' : 'Live updates paused'}
+            {socket === 'live' ? 'Updating live' : socket === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}
             <span className="new-count" aria-live="polite" data-testid="new-count">
               {live.arrivals.length > 0 ? `+${live.arrivals.length} new` : ''}
             </span>
@@ -282,19 +284,19 @@ function useLiveSessions(
   }, [client, filterKey]);
 
   const newIds = useMemo(() => new Set(arrivals.map((a) => a.id)), [arrivals]);
-  return { arrivals: showsNewest ? arrivals : [], updates, newIds, flashIds, pulse, active: true };
+  return { arrivals: showsNewest ? arrivals : [], updates, newIds, flashIds, pulse };
 }
 
 const COLUMNS: Array<{ key: string; label: string; sort?: SortField; width: string; num?: boolean }> = [
   { key: 'title', label: 'Session', width: 'auto' },
   { key: 'agent', label: 'Agent', width: '140px' },
   { key: 'status', label: 'Status', width: '120px' },
-  { key: 'started', label: 'Started', sort: 'STARTED_AT', width: '150px' },
+  { key: 'started', label: 'Started', sort: 'STARTED_AT', width: '140px' },
   { key: 'duration', label: 'Duration', sort: 'DURATION', width: '116px', num: true },
   { key: 'runs', label: 'Runs', width: '70px', num: true },
   { key: 'tokens', label: 'Tokens', sort: 'TOKENS', width: '104px', num: true },
   { key: 'cost', label: 'Cost', sort: 'COST', width: '96px', num: true },
-  { key: 'review', label: 'Review', width: '190px' },
+  { key: 'review', label: 'Review', width: '172px' },
 ];
 
 function SessionsTable({
@@ -335,7 +337,7 @@ function SessionsTable({
 
   return (
     <div className="table-wrap">
-      <table className="data" data-testid="sessions-table">
+      <table className="data" data-testid="sessions-table" style={{ minWidth: 1200 }}>
         <colgroup>
           {COLUMNS.map((c) => (
             <col key={c.key} style={{ width: c.width }} />
