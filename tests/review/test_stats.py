@@ -47,3 +47,30 @@ def test_bootstrap_finds_a_shift_and_not_noise() -> None:
     assert shift and shift.p_value is not None and shift.p_value < 1e-4
     assert noise and noise.p_value is not None and noise.p_value > 0.05
     assert bootstrap_test([], a, lambda v: mean(v) if v else None) is None
+
+
+def test_analytic_large_sample_tests_agree_with_the_bootstrap() -> None:
+    from observatory.review.stats import quantile_test, ratio_test
+
+    rng = random.Random(5)
+    a = [(rng.lognormvariate(0, 0.6), float(rng.random() < 0.7)) for _ in range(600)]
+    b = [(1.1 * rng.lognormvariate(0, 0.6), float(rng.random() < 0.7)) for _ in range(600)]
+
+    def ratio(v: list[tuple[float, float]]) -> float | None:
+        wins = sum(y for _x, y in v)
+        return sum(x for x, _y in v) / wins if wins else None
+
+    for analytic, boot in (
+        (ratio_test(a, b), bootstrap_test(a, b, ratio, resamples=300)),
+        (
+            quantile_test([x for x, _ in a], [x for x, _ in b], 0.5),
+            bootstrap_test(
+                [x for x, _ in a], [x for x, _ in b], lambda v: quantile(v, 0.5), resamples=300
+            ),
+        ),
+    ):
+        assert analytic and boot and analytic.ci_low is not None and boot.ci_low is not None
+        assert analytic.delta == pytest.approx(boot.delta)
+        width_a = (analytic.ci_high or 0) - analytic.ci_low
+        width_b = (boot.ci_high or 0) - boot.ci_low
+        assert 0.75 < width_a / width_b < 1.33

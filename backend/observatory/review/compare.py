@@ -4,10 +4,12 @@ Metrics (each with the direction that counts as better):
 - ``success_rate``: share of reviewed targets whose effective review (the latest human review,
   else the latest AI review) says accomplished — two-proportion z-test;
 - ``failure_rate``: failed runs / finished runs — two-proportion z-test (``events`` = failures);
-- ``cost_per_success``: cost of reviewed sessions / successful ones — bootstrap;
+- ``cost_per_success``: cost of reviewed sessions / successful ones — bootstrap (the delta
+  method from 400 observations per window on);
 - ``tokens_per_completed_task``: mean tokens of completed task sessions — Welch's t;
 - ``ttc_p50`` / ``ttc_p95``: time to completion of completed task sessions (s) — bootstrap
-  (tested only with 5+ observations beyond the quantile in each window: 100 for p95);
+  (order-statistic intervals from 400 observations on);
+  tested only with 5+ observations beyond the quantile in each window (100 for p95);
 - ``heartbeat_cost``: mean cost of one heartbeat run — Welch's t.
 Significance is Holm-corrected over every test in the comparison, so "significant" means the
 change is unlikely to be noise even though many metrics and groups were looked at.
@@ -31,12 +33,15 @@ from observatory.review.stats import (
     holm,
     mean,
     quantile,
+    quantile_test,
+    ratio_test,
     two_proportion_test,
     welch_test,
 )
 
 DIMENSIONS = ("agent", "kind", "model", "trigger")
 MIN_N = 5
+LARGE_N = 400  # from here on, analytic intervals replace the (slow) bootstrap
 
 
 @dataclass(frozen=True)
@@ -232,11 +237,11 @@ def _metric(
             for r in db_["reviewed_sessions"]
             if r["cost"] is not None
         ]
-        test = (
-            bootstrap_test(pa, pb, _ratio, resamples=resamples, seed=seed)
-            if len(pa) >= MIN_N and len(pb) >= MIN_N
-            else None
-        )
+        test = None
+        if min(len(pa), len(pb)) >= LARGE_N:
+            test = ratio_test(pa, pb)
+        elif min(len(pa), len(pb)) >= MIN_N:
+            test = bootstrap_test(pa, pb, _ratio, resamples=resamples, seed=seed)
         return _Raw(_ratio(pa), _ratio(pb), len(pa), len(pb), None, None, test)
     specs: dict[str, tuple[str, str, str | float]] = {
         "tokens_per_completed_task": ("completed_tasks", "tokens", "mean"),
@@ -257,11 +262,11 @@ def _metric(
     # A tail quantile needs data in the tail: at least 5 points beyond it per window (100 for
     # p95), or the bootstrap's standard error is far too small and noise looks significant.
     enough = enough and min(len(va), len(vb)) >= math.ceil(5 / (1 - q))
-    test = (
-        bootstrap_test(va, vb, lambda v: quantile(v, q), resamples=resamples, seed=seed)
-        if enough
-        else None
-    )
+    test = None
+    if enough and min(len(va), len(vb)) >= LARGE_N:
+        test = quantile_test(va, vb, q)
+    elif enough:
+        test = bootstrap_test(va, vb, lambda v: quantile(v, q), resamples=resamples, seed=seed)
     return _Raw(
         quantile(va, q) if va else None,
         quantile(vb, q) if vb else None,

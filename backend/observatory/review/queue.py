@@ -99,7 +99,7 @@ class Claim:
     expires_at: datetime
 
 
-_QUEUE = """
+_RANKED = """
 WITH cand AS (
   SELECT s.id AS session_id, CAST(NULL AS bigint) AS run_id, s.agent_id, s.kind, s.status,
          s.title, coalesce(s.ended_at, s.updated_at) AS at
@@ -151,6 +151,11 @@ WITH cand AS (
              FROM unnest(reasons) x) AS priority
   FROM reasoned WHERE cardinality(reasons) > 0
 )
+""".replace("{weights}", " ".join(f"WHEN '{r.value}' THEN {w}" for r, w in WEIGHT.items()))
+
+_QUEUE = (
+    _RANKED
+    + """
 SELECT * FROM ranked
 WHERE (CAST(:include_claimed AS boolean) OR claim_key IS NULL
        OR claim_key IS NOT DISTINCT FROM CAST(:me AS integer))
@@ -159,7 +164,17 @@ WHERE (CAST(:include_claimed AS boolean) OR claim_key IS NULL
           < (:c_priority, :c_at, :c_session, :c_run))
 ORDER BY priority DESC, at DESC, session_id DESC, coalesce(run_id, 0) DESC
 LIMIT :limit
-""".replace("{weights}", " ".join(f"WHEN '{r.value}' THEN {w}" for r, w in WEIGHT.items()))
+"""
+)
+
+_COUNTS = (
+    _RANKED
+    + "SELECT count(*) AS total, "
+    + ", ".join(
+        f"count(*) FILTER (WHERE '{r.value}' = ANY(reasons)) AS {r.value}" for r in QueueReason
+    )
+    + " FROM ranked"
+)
 
 
 def _encode_cursor(priority: int, at: datetime, session_id: int, run_id: int | None) -> str:
@@ -251,18 +266,18 @@ async def queue_counts(
     api_key_id: int | None,
     agent_id: str | None = None,
     since: datetime | None = None,
+    min_confidence: float = 0.6,
 ) -> dict[str, int]:
     """Items per reason (an item with two reasons counts under both), and ``total``."""
-    counts = {r.value: 0 for r in QueueReason} | {"total": 0}
-    after: str | None = None
-    while True:
-        page = await list_review_queue(
-            db, api_key_id=api_key_id, first=500, after=after, agent_id=agent_id, since=since
+    row = (
+        await db.execute(
+            text(_COUNTS),
+            {
+                "since": since or datetime.now(UTC) - DEFAULT_WINDOW,
+                "agent": agent_id,
+                "me": api_key_id,
+                "min_conf": min_confidence,
+            },
         )
-        for item in page.items:
-            counts["total"] += 1
-            for reason in item.reasons:
-                counts[reason] += 1
-        if page.next_cursor is None:
-            return counts
-        after = page.next_cursor
+    ).one()
+    return {k: int(v) for k, v in row._mapping.items()}

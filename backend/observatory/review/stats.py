@@ -184,3 +184,46 @@ def _log_comb(n: int, k: int) -> float:
     if k < 0 or k > n:
         return -math.inf
     return math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1)
+
+
+def ratio_test(
+    a: Sequence[tuple[float, float]], b: Sequence[tuple[float, float]]
+) -> TestResult | None:
+    """Difference of two ratio estimators sum(x)/sum(y) (pairs (x, y)), delta-method SE: the
+    standard linearisation, accurate for the large samples where bootstrapping gets slow."""
+
+    def est(pairs: Sequence[tuple[float, float]]) -> tuple[float, float] | None:
+        n = len(pairs)
+        sy = math.fsum(y for _x, y in pairs)
+        if n < 2 or sy == 0:
+            return None
+        r = math.fsum(x for x, _y in pairs) / sy
+        var_d = math.fsum((x - r * y) ** 2 for x, y in pairs) / (n - 1)
+        return r, var_d / (n * (sy / n) ** 2)
+
+    ea, eb = est(a), est(b)
+    if ea is None or eb is None:
+        return None
+    delta = eb[0] - ea[0]
+    se = math.sqrt(ea[1] + eb[1])
+    p = (1.0 if delta == 0 else 0.0) if se == 0 else 2 * normal_sf(abs(delta) / se)
+    return TestResult(delta, delta - Z95 * se, delta + Z95 * se, p)
+
+
+def quantile_test(a: Sequence[float], b: Sequence[float], q: float) -> TestResult:
+    """Difference of two sample quantiles; each one's SE from its distribution-free
+    order-statistic interval (the binomial ranks around n*q), for large samples."""
+
+    def est(values: Sequence[float]) -> tuple[float, float]:
+        s = sorted(values)
+        n = len(s)
+        half = Z95 * math.sqrt(n * q * (1 - q))
+        lo = max(0, math.floor(n * q - half) - 1)
+        hi = min(n - 1, math.ceil(n * q + half) - 1)
+        return quantile(s, q), (s[hi] - s[lo]) / (2 * Z95)
+
+    (qa, sa), (qb, sb) = est(a), est(b)
+    delta = qb - qa
+    se = math.sqrt(sa * sa + sb * sb)
+    p = (1.0 if delta == 0 else 0.0) if se == 0 else 2 * normal_sf(abs(delta) / se)
+    return TestResult(delta, delta - Z95 * se, delta + Z95 * se, p)
