@@ -279,6 +279,23 @@ test('a viewer key can read but is denied the review form (and the API says FORB
   }
 });
 
+test('a key revoked mid-session is signed out with the reason', async () => {
+  const created = await gql(ctx, ctx.adminKey, 'mutation { createApiKey(name: "e2e temp", role: REVIEWER) { key { id } secret } }');
+  const { key, secret } = created.data.createApiKey;
+  const p = await ctx.browser.newPage();
+  try {
+    await signIn(p, secret);
+    const revoked = await gql(ctx, ctx.adminKey, 'mutation($id: ID!) { revokeApiKey(id: $id) { revokedAt } }', { id: key.id });
+    assert.ok(revoked.data.revokeApiKey.revokedAt);
+    await p.getByRole('link', { name: 'Dashboard' }).click();
+    await p.getByRole('alert').filter({ hasText: 'no longer accepted' }).waitFor();
+    assert.equal(await p.evaluate(() => sessionStorage.getItem('observatory.apiKey')), null, 'key forgotten');
+    await shot('13-key-revoked', p);
+  } finally {
+    await p.close();
+  }
+});
+
 async function main() {
   const t0 = Date.now();
   console.log('e2e: starting database, API and Chromium …');

@@ -66,12 +66,14 @@ export function SessionsPage() {
   if (cursors.current.key !== listKey) cursors.current = { key: listKey, stack: [] };
   const pageIndex = state.after ? Math.max(1, cursors.current.stack.length) : 0;
 
-  const live = useLiveSessions(filter, state, refetch);
-  const socket = useLiveState(useAuth().connection);
   const connection = result.data?.sessions;
+  const live = useLiveSessions(filter, state, refetch, connection);
+  const socket = useLiveState(useAuth().connection);
   const pageRows = useMemo(() => connection?.edges.map((e) => e.node) ?? [], [connection]);
   const rows = mergeRows(pageRows, live.arrivals, live.updates, PAGE_SIZE);
-  const total = connection ? connection.totalCount + live.arrivals.length : null;
+  const pageIds = new Set(pageRows.map((r) => r.id));
+  const unseen = live.arrivals.filter((a) => !pageIds.has(a.id)).length;
+  const total = connection ? connection.totalCount + unseen : null;
 
   const sortBy = (field: SortField) => {
     const dir = state.sort === field ? (state.dir === 'DESC' ? 'ASC' : 'DESC') : 'DESC';
@@ -237,6 +239,7 @@ function useLiveSessions(
   filter: ReturnType<typeof sessionFilterOf>,
   state: SessionQueryState,
   refetch: (opts?: { requestPolicy: 'network-only' }) => void,
+  page: unknown,
 ) {
   const client = useClient();
   const [arrivals, setArrivals] = useState<Row[]>([]);
@@ -282,6 +285,9 @@ function useLiveSessions(
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [client, filterKey]);
+
+  // A fresh page from the API is newer than every event before it: drop the overlays.
+  useEffect(() => setUpdates(new Map()), [page]);
 
   const newIds = useMemo(() => new Set(arrivals.map((a) => a.id)), [arrivals]);
   return { arrivals: showsNewest ? arrivals : [], updates, newIds, flashIds, pulse };
