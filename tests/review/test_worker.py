@@ -180,3 +180,98 @@ async def test_policy_enqueues_finished_tasks_and_a_deterministic_heartbeat_samp
     assert {s for s, r in rows if r is None} == {done, failed}
     assert {r for _s, r in rows if r is not None} == expected_beats
     assert created == 2 + len(expected_beats) and again == 0
+
+
+async def test_two_worker_loops_review_each_job_exactly_once(
+    factory: async_sessionmaker[AsyncSession], settings: Settings, stub: StubModel
+) -> None:
+    async with factory() as db, db.begin():
+        b = Builder(db)
+        for _ in range(12):
+            sid = await b.session()
+            await b.messages(sid, simple_transcript())
+            await request_ai_review(db, sid)
+    stub.delay_s = 0.02
+    stop = asyncio.Event()
+    clients = [ChatClient.from_settings(settings) for _ in range(2)]
+    workers = [
+        asyncio.create_task(
+            run_review_worker(
+                factory,
+                settings,
+                stop,
+                client=c,
+                worker_id=f"w{i}",
+                poll_interval_s=0.05,
+                apply_policy=False,
+            )
+        )
+        for i, c in enumerate(clients)
+    ]
+    try:
+        for _ in range(200):
+            async with factory() as db:
+                done = await db.scalar(select(func.count()).where(ReviewJob.status == "done"))
+            if done == 12:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        stop.set()
+        await asyncio.gather(*workers)
+        for c in clients:
+            await c.aclose()
+    async with factory() as db:
+        per_session = (
+            await db.execute(select(Review.session_id, func.count()).group_by(Review.session_id))
+        ).all()
+        claimed_by = set((await db.scalars(select(ReviewJob.claimed_by))).all())
+    assert len(per_session) == 12 and {n for _s, n in per_session} == {1}
+    assert len(stub.requests) == 12
+    assert claimed_by == {"w0", "w1"}  # both did some of the work
+
+
+async def test_heartbeat_run_is_reviewed_as_a_run(
+    factory: async_sessionmaker[AsyncSession], settings: Settings, stub: StubModel
+) -> None:
+    async with factory() as db, db.begin():
+        b = Builder(db)
+        main = await b.session(kind="main", status="running")
+        other = await b.run(main, trigger="message")
+        await b.messages(main, simple_transcript("Earlier user turn", "Answered."), run_id=other)
+        beat = await b.run(main, trigger="heartbeat", outcome="HEARTBEAT_OK")
+        await b.messages(
+            main,
+            simple_transcript("[heartbeat poll] Read HEARTBEAT.md", "HEARTBEAT_OK"),
+            run_id=beat,
+            psid="psid-beat",
+        )
+        await request_ai_review(db, main, run_id=beat)
+    await _drain(factory, settings)
+    async with factory() as db:
+        review = (await db.scalars(select(Review))).one()
+    assert review.run_id == beat and review.session_id == main
+    prompt = stub.prompts()[0]
+    assert "heartbeat poll" in prompt and "Earlier user turn" not in prompt
+    assert "run " in prompt and "(heartbeat)" in prompt
+
+
+async def test_a_lost_claim_is_not_written_twice(
+    factory: async_sessionmaker[AsyncSession], settings: Settings, stub: StubModel
+) -> None:
+    from observatory.review.jobs import requeue_stale_jobs
+    from observatory.review.worker import process_job
+
+    sid = await _task_with_transcript(factory)
+    async with factory() as db, db.begin():
+        await request_ai_review(db, sid)
+        [mine] = await claim_jobs(db, "slow-worker", 1)
+    # The slow worker looks dead: its job is requeued and taken by another worker.
+    async with factory() as db, db.begin():
+        assert await requeue_stale_jobs(db, older_than=timedelta(0)) == 1
+        [theirs] = await claim_jobs(db, "other-worker", 1)
+    assert theirs.id == mine.id
+    async with ChatClient.from_settings(settings) as client:
+        result = await process_job(factory, client, settings, mine, "slow-worker")
+    assert result.status == "lost"
+    async with factory() as db:
+        assert await db.scalar(select(func.count()).select_from(Review)) == 0

@@ -52,7 +52,7 @@ async def claim_queue_item(
             text(
                 """
                 INSERT INTO review_queue_claims (session_id, run_id, api_key_id, expires_at)
-                VALUES (:s, :r, :k, now() + :ttl)
+                VALUES (:s, :r, :k, now() + CAST(:ttl AS interval))
                 ON CONFLICT (session_id, (coalesce(run_id, 0))) DO UPDATE
                   SET api_key_id = excluded.api_key_id, claimed_at = now(),
                       expires_at = excluded.expires_at
@@ -105,7 +105,7 @@ async def skip_queue_item(
         text(
             """
             INSERT INTO review_queue_skips (session_id, run_id, api_key_id, until)
-            VALUES (:s, :r, :k, now() + :for)
+            VALUES (:s, :r, :k, now() + CAST(:for AS interval))
             ON CONFLICT ((coalesce(api_key_id, 0)), session_id, (coalesce(run_id, 0)))
             DO UPDATE SET skipped_at = now(), until = excluded.until
             """

@@ -146,7 +146,7 @@ async def requeue_stale_jobs(db: AsyncSession, older_than: timedelta = STALE_AFT
     result = await db.execute(
         text(
             "UPDATE review_jobs SET status = 'queued', claimed_by = NULL "
-            "WHERE status = 'running' AND claimed_at < now() - :age"
+            "WHERE status = 'running' AND claimed_at < now() - CAST(:age AS interval)"
         ),
         {"age": older_than},
     )
