@@ -275,3 +275,36 @@ async def test_a_lost_claim_is_not_written_twice(
     assert result.status == "lost"
     async with factory() as db:
         assert await db.scalar(select(func.count()).select_from(Review)) == 0
+
+
+async def test_worker_loop_applies_the_policy(
+    factory: async_sessionmaker[AsyncSession], settings: Settings, stub: StubModel
+) -> None:
+    from datetime import UTC, datetime
+
+    now = datetime.now(UTC)
+    async with factory() as db, db.begin():
+        b = Builder(db)
+        sid = await b.session("sofia", started=now - timedelta(hours=3))
+        await b.messages(sid, simple_transcript())
+        await set_review_policy(db, "sofia", enabled=True)
+        await db.execute(
+            text("UPDATE review_policies SET enabled_at = :t"), {"t": now - timedelta(days=1)}
+        )
+    stop = asyncio.Event()
+    async with ChatClient.from_settings(settings) as client:
+        task = asyncio.create_task(
+            run_review_worker(factory, settings, stop, client=client, poll_interval_s=0.05)
+        )
+        try:
+            for _ in range(100):
+                async with factory() as db:
+                    if await db.scalar(select(func.count()).select_from(Review)):
+                        break
+                await asyncio.sleep(0.05)
+        finally:
+            stop.set()
+            await task
+    async with factory() as db:
+        review = (await db.scalars(select(Review))).one()
+    assert review.session_id == sid and review.reviewer_kind == "ai"
