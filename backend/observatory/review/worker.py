@@ -221,7 +221,10 @@ async def review_jobs_now(
 
     async def one(job: ClaimedJob) -> None:
         result = await _process_guarded(factory, client, settings, job, worker)
+        if result.status == "queued":
+            return  # a transient failure went back to the queue: a later round retries it
         results.append(result)
+        pending.remove(job.id)
         if progress:
             progress(len(results), len(job_ids), result)
 
@@ -229,10 +232,6 @@ async def review_jobs_now(
         async with factory() as db, db.begin():
             claimed = await claim_jobs(db, worker, slots, only_ids=pending)
         if not claimed:
-            break
+            break  # the rest are held by other workers
         await asyncio.gather(*(one(j) for j in claimed))
-        # Transient failures went back to the queue: the next round picks them up again.
-        done = {r.job_id for r in results if r.status != "queued"}
-        pending = [i for i in pending if i not in done]
-        results = [r for r in results if r.status != "queued"]
     return results
