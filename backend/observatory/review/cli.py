@@ -44,9 +44,12 @@ def register_cli(subparsers: Any) -> None:
 
 
 def cmd_review(args: argparse.Namespace) -> int:
+    import logging
+
     from observatory.runtime import database_url
     from observatory.settings import load_settings
 
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per request drowns progress
     settings = load_settings()
     if not settings.ai_base_url:
         print("set OBSERVATORY_AI_BASE_URL (and AI_MODEL, AI_API_KEY) first", file=sys.stderr)
@@ -56,10 +59,12 @@ def cmd_review(args: argparse.Namespace) -> int:
 
 async def _review(args: argparse.Namespace, settings: Any, url: str) -> int:
     from observatory.db.engine import make_engine, make_session_factory
+    from observatory.db.migrate import upgrade_async
     from observatory.review.client import ChatClient
     from observatory.review.policy import enqueue_since
     from observatory.review.worker import JobResult, review_jobs_now
 
+    await upgrade_async(url)
     engine = make_engine(url, pool_size=max(2, settings.ai_max_concurrency), app_name="review-cli")
     factory = make_session_factory(engine)
     try:
