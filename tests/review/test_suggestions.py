@@ -83,6 +83,7 @@ async def test_applied_suggestion_shows_its_before_after_comparison(
         applied = await mark_suggestion_applied(db, hb.id, applied_at=B[0], note="new model")
         impact = await suggestion_impact(db, hb.id, window=WINDOW, now=T0)
         partial = await suggestion_impact(db, hb.id, window=WINDOW, now=B[0] + timedelta(days=3))
+        not_yet = await suggestion_impact(db, hb.id, window=WINDOW, now=B[0])
         with pytest.raises(SuggestionNotFound):
             await get_suggestion(db, 999)
     assert applied.status == "applied" and applied.applied_at == B[0]
@@ -90,4 +91,5 @@ async def test_applied_suggestion_shows_its_before_after_comparison(
     [m] = impact.metrics
     assert m.metric == "heartbeat_cost" and m.change == "worse" and m.n_b > 100
     assert not partial.complete and partial.after.end == B[0] + timedelta(days=3)
+    assert not_yet.metrics == [] and not not_yet.complete
     assert 30 < partial.metrics[0].n_b < 40  # three days of two-hourly heartbeats

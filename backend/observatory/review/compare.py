@@ -291,6 +291,8 @@ async def compare_periods(
     seed: int = 0,
 ) -> PeriodComparison:
     """Compare window ``a`` (before) with window ``b`` (after); deltas are ``b - a``."""
+    if a.start >= a.end or b.start >= b.end:
+        raise ValueError("each window must start before it ends")
     if group_by is not None and group_by not in DIMENSIONS:
         raise ValueError(f"group_by must be one of {', '.join(DIMENSIONS)}")
     names = list(metrics) if metrics else list(METRICS)

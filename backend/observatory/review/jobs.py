@@ -118,6 +118,7 @@ class ClaimedJob:
     session_id: int
     run_id: int | None
     attempts: int
+    requested_by_api_key_id: int | None = None
 
 
 async def claim_jobs(
@@ -133,12 +134,15 @@ async def claim_jobs(
             WHERE j.id IN (
               SELECT id FROM review_jobs WHERE status = 'queued' {only}
               ORDER BY created_at, id LIMIT :limit FOR UPDATE SKIP LOCKED)
-            RETURNING j.id, j.session_id, j.run_id, j.attempts
+            RETURNING j.id, j.session_id, j.run_id, j.attempts, j.requested_by_api_key_id
             """
         ),
         {"worker": worker_id, "limit": limit, "ids": only_ids},
     )
-    return [ClaimedJob(r.id, r.session_id, r.run_id, r.attempts) for r in rows]
+    return [
+        ClaimedJob(r.id, r.session_id, r.run_id, r.attempts, r.requested_by_api_key_id)
+        for r in rows
+    ]
 
 
 async def requeue_stale_jobs(db: AsyncSession, older_than: timedelta = STALE_AFTER) -> int:

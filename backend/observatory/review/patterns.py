@@ -161,6 +161,8 @@ async def find_patterns(
 ) -> PatternReport:
     """Patterns in ``[since, until)``; stalls and overdue heartbeats are judged at ``now``
     (default: ``until`` when it is in the past, else the current time)."""
+    if since >= until:
+        raise ValueError("since must be before until")
     cfg = config or PatternConfig()
     current = now or min(until, datetime.now(UTC))
     p: dict[str, object] = {"since": since, "until": until, "agent": agent_id}

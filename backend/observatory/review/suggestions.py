@@ -200,6 +200,8 @@ async def suggestion_impact(
     applied = row.applied_at
     before = Window(applied - window, applied)
     after = Window(applied, max(applied, min(applied + window, current)))
+    if after.end <= after.start:  # applied now or in the future: nothing to compare yet
+        return SuggestionImpact(_info(row), before, after, complete=False, metrics=[])
     metrics = [m for m in row.target_metrics or [] if m in METRICS] or list(METRICS)
     result = await compare_periods(db, before, after, agent_id=row.agent_id, metrics=metrics)
     return SuggestionImpact(

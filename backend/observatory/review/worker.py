@@ -100,7 +100,11 @@ async def process_job(
         if still_mine is None:  # requeued as stale and maybe taken by another worker
             return JobResult(job.id, "lost", reason="claim lost before the review was stored")
         review = await store_ai_review(
-            db, session_id=job.session_id, run_id=job.run_id, generated=generated
+            db,
+            session_id=job.session_id,
+            run_id=job.run_id,
+            generated=generated,
+            api_key_id=job.requested_by_api_key_id,  # who asked for it, when on demand
         )
         await db.execute(
             text(
