@@ -158,7 +158,5 @@ def downgrade() -> None:
     op.drop_index("ix_review_queue_claims_expires", table_name="review_queue_claims")
     op.drop_table("review_queue_claims")
     op.drop_table("review_policies")
-    op.drop_index(
-        "ix_improvement_suggestions_status_created", table_name="improvement_suggestions"
-    )
+    op.drop_index("ix_improvement_suggestions_status_created", table_name="improvement_suggestions")
     op.drop_table("improvement_suggestions")
