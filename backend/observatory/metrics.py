@@ -81,10 +81,7 @@ def _raw_aggregates() -> str:
         "coalesce(sum(r.cost), 0)",
         "count(r.duration_ms)",
     ]
-    parts += [
-        f"count(*) FILTER (WHERE observatory_hist_bucket(r.duration_ms) = {i})"
-        for i in range(HIST_BUCKETS)
-    ]
+    parts += [f"count(*) FILTER (WHERE r.hb = {i})" for i in range(HIST_BUCKETS)]
     return ", ".join(f"{expr} AS {name}" for expr, name in zip(parts, _SUMS + _HIST, strict=True))
 
 
@@ -249,7 +246,8 @@ async def aggregate(
     raw = await db.execute(
         text(
             f"SELECT {b_raw} AS b, {_GROUP_RAW[group_by]} AS grp, {_RAW_AGGREGATES} "
-            "FROM runs r JOIN sessions s ON s.id = r.session_id "
+            "FROM (SELECT *, observatory_hist_bucket(duration_ms) AS hb FROM runs) r "
+            "JOIN sessions s ON s.id = r.session_id "
             "WHERE ((r.started_at >= :start AND r.started_at < :rs) "
             f"OR (r.started_at >= :re AND r.started_at < :end)){raw_where} GROUP BY 1, 2"
         ),
@@ -277,16 +275,6 @@ class Summary:
         return self.accomplished_count / self.review_count if self.review_count else None
 
 
-# Latest review per session (human wins), attributed to the session's start.
-_LATEST_REVIEWS = """
-    SELECT DISTINCT ON (rv.session_id) rv.session_id, rv.run_id, rv.verdict
-    FROM reviews rv
-    JOIN sessions s ON s.id = rv.session_id
-    WHERE s.started_at >= :start AND s.started_at < :end
-    ORDER BY rv.session_id, (rv.reviewer_kind = 'human') DESC, rv.created_at DESC, rv.id DESC
-"""
-
-
 def _session_conditions(f: MetricFilter, params: dict[str, Any]) -> str:
     sconds = f.sql(params).replace("r.agent_id", "s.agent_id").replace("r.model", "s.model")
     return sconds.replace(" AND r.trigger = ANY(:triggers)", "")
@@ -310,30 +298,23 @@ async def summary(
         )
         for (_b, grp), agg in (await aggregate(db, start, end, hb, group_by=group)).items():
             out.setdefault(grp, Summary()).heartbeats = agg
+    # Sessions started in range, with their latest review (kept on the session by a trigger).
     params: dict[str, Any] = {"start": start, "end": end}
     sconds = _session_conditions(f, params)
     skey = "s.agent_id" if by_agent else "NULL::text"
-    statuses = await db.execute(
+    rows = await db.execute(
         text(
-            f"SELECT {skey} AS k, s.status, count(*) AS n FROM sessions s "
+            f"SELECT {skey} AS k, s.status, count(*) AS n, count(s.latest_verdict) AS reviewed, "
+            "count(*) FILTER (WHERE s.latest_verdict = 'accomplished') AS ok FROM sessions s "
             f"WHERE s.started_at >= :start AND s.started_at < :end{sconds} GROUP BY 1, 2"
         ),
         params,
     )
-    for k, status, n in statuses.all():
-        out.setdefault(k, Summary()).sessions_by_status[status] = n
-    reviews = await db.execute(
-        text(
-            f"SELECT {skey} AS k, count(*) AS n, "
-            "count(*) FILTER (WHERE lr.verdict = 'accomplished') AS ok "
-            f"FROM ({_LATEST_REVIEWS}) lr JOIN sessions s ON s.id = lr.session_id "
-            f"WHERE true{sconds} GROUP BY 1"
-        ),
-        params,
-    )
-    for k, n, ok in reviews.all():
-        s = out.setdefault(k, Summary())
-        s.review_count, s.accomplished_count = n, ok
+    for k, status, n, reviewed, ok in rows.all():
+        summary_ = out.setdefault(k, Summary())
+        summary_.sessions_by_status[status] = n
+        summary_.review_count += reviewed
+        summary_.accomplished_count += ok
     return out
 
 
@@ -370,14 +351,20 @@ async def series(
         "kind": "s.kind",
         "trigger": "coalesce(rr.trigger, 'spawn')",
     }[group_by]
+    # A run-level review (e.g. of a heartbeat) counts under that run's trigger.
+    join = (
+        " LEFT JOIN reviews rv ON rv.id = s.latest_review_id LEFT JOIN runs rr ON rr.id = rv.run_id"
+        if group_by == "trigger" or f.triggers
+        else ""
+    )
     sconds = f.sql(params).replace("r.agent_id", "s.agent_id").replace("r.model", "s.model")
     sconds = sconds.replace("r.trigger", "coalesce(rr.trigger, 'spawn')")
     reviews = await db.execute(
         text(
             f"SELECT date_trunc(:bucket, s.started_at, 'UTC') AS b, {review_group} AS grp, "
-            "count(*) AS n, count(*) FILTER (WHERE lr.verdict = 'accomplished') AS ok "
-            f"FROM ({_LATEST_REVIEWS}) lr JOIN sessions s ON s.id = lr.session_id "
-            f"LEFT JOIN runs rr ON rr.id = lr.run_id WHERE true{sconds} GROUP BY 1, 2"
+            "count(*) AS n, count(*) FILTER (WHERE s.latest_verdict = 'accomplished') AS ok "
+            f"FROM sessions s{join} WHERE s.latest_verdict IS NOT NULL "
+            f"AND s.started_at >= :start AND s.started_at < :end{sconds} GROUP BY 1, 2"
         ),
         params,
     )
@@ -396,13 +383,12 @@ async def verdict_series(
 ) -> list[tuple[datetime, str, int]]:
     """Counts of latest-review verdicts per bucket of the reviewed session's start."""
     params: dict[str, Any] = {"start": start, "end": end, "bucket": bucket}
-    sconds = f.sql(params).replace("r.agent_id", "s.agent_id").replace("r.model", "s.model")
-    sconds = sconds.replace(" AND r.trigger = ANY(:triggers)", "")
+    sconds = _session_conditions(f, params)
     rows = await db.execute(
         text(
-            "SELECT date_trunc(:bucket, s.started_at, 'UTC') AS b, lr.verdict, count(*) "
-            f"FROM ({_LATEST_REVIEWS}) lr JOIN sessions s ON s.id = lr.session_id "
-            f"WHERE true{sconds} GROUP BY 1, 2 ORDER BY 1, 2"
+            "SELECT date_trunc(:bucket, s.started_at, 'UTC') AS b, s.latest_verdict, count(*) "
+            "FROM sessions s WHERE s.latest_verdict IS NOT NULL "
+            f"AND s.started_at >= :start AND s.started_at < :end{sconds} GROUP BY 1, 2 ORDER BY 1, 2"
         ),
         params,
     )

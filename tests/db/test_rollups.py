@@ -92,3 +92,29 @@ def test_percentile_from_histogram() -> None:
     p50 = metrics.percentile(hist, 0.5)
     assert p50 is not None and 50 * 1.5**9 <= p50 < 50 * 1.5**10
     assert metrics.percentile([0] * 32, 0.5) is None
+
+
+async def test_latest_review_is_kept_on_the_session(clean_db: AsyncEngine, db_url: str) -> None:
+    await load_demo(asyncpg_dsn(db_url), DemoConfig(sessions=8, seed=7, anchor=ANCHOR, days=2))
+    async with clean_db.begin() as conn:
+        sid = await conn.scalar(text("SELECT id FROM sessions WHERE kind = 'task' ORDER BY id LIMIT 1"))
+        await conn.execute(text("DELETE FROM reviews WHERE session_id = :s"), {"s": sid})
+
+        async def latest() -> tuple[object, object]:
+            row = (
+                await conn.execute(
+                    text("SELECT latest_review_id, latest_verdict FROM sessions WHERE id = :s"), {"s": sid}
+                )
+            ).one()
+            return row[0], row[1]
+
+        assert await latest() == (None, None)
+        insert = text(
+            "INSERT INTO reviews (session_id, verdict, rating, reviewer_kind, created_at) "
+            "VALUES (:s, :v, 3, :k, :t) RETURNING id"
+        )
+        human = await conn.scalar(insert, {"s": sid, "v": "partial", "k": "human", "t": ANCHOR})
+        await conn.scalar(insert, {"s": sid, "v": "failed", "k": "ai", "t": ANCHOR + timedelta(hours=1)})
+        assert await latest() == (human, "partial")  # a human review wins over a newer AI one
+        await conn.execute(text("DELETE FROM reviews WHERE id = :h"), {"h": human})
+        assert (await latest())[1] == "failed"

@@ -127,6 +127,7 @@ class Session(Base):
         Index("ix_sessions_kind", "kind"),
         Index("ix_sessions_parent_key", "parent_key"),
         Index("ix_sessions_changed", "changed_at"),
+        Index("ix_sessions_latest_verdict", "latest_verdict"),
         Index(
             "ix_sessions_title_trgm",
             "title",
@@ -161,6 +162,9 @@ class Session(Base):
     total_cost: Mapped[Decimal | None]
     duration_ms: Mapped[int | None] = mapped_column(BigInteger)
     last_run_at: Mapped[datetime | None]
+    # The latest review (a human one wins over AI), kept by the reviews trigger (migration 0020).
+    latest_review_id: Mapped[int | None] = mapped_column(BigInteger)
+    latest_verdict: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(server_default=func.now())
     # Set by a trigger on every UPDATE: lets live subscribers catch up after a lost connection.
     changed_at: Mapped[datetime] = mapped_column(server_default=func.now())

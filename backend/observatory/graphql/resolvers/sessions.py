@@ -5,11 +5,11 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
 from strawberry.types import Info
 
 from observatory.db.enums import SessionKind, SessionStatus, Verdict
-from observatory.db.models import Review, Session
+from observatory.db.models import Session
 from observatory.graphql.errors import BadUserInput, NotFound
 from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size, parse_id
 from observatory.graphql.resolvers.common import (
@@ -65,15 +65,6 @@ _SORT: dict[SessionOrderField, tuple[Any, str]] = {
     SessionOrderField.DURATION: (func.coalesce(Session.duration_ms, -1), "int"),
 }
 
-_LATEST_VERDICT = (
-    select(Review.verdict)
-    .where(Review.session_id == Session.id)
-    .order_by((Review.reviewer_kind == "human").desc(), Review.created_at.desc(), Review.id.desc())
-    .limit(1)
-    .correlate(Session)
-    .scalar_subquery()
-)
-
 
 def session_conditions(f: SessionFilter | None) -> list[ColumnElement[bool]]:
     if f is None:
@@ -99,10 +90,10 @@ def session_conditions(f: SessionFilter | None) -> list[ColumnElement[bool]]:
     if f.updated_before:
         conds.append(Session.updated_at < f.updated_before)
     if f.has_review is not None:
-        has = exists().where(Review.session_id == Session.id)
-        conds.append(has if f.has_review else ~has)
+        reviewed = Session.latest_review_id.is_not(None)
+        conds.append(reviewed if f.has_review else ~reviewed)
     if f.verdicts:
-        conds.append(_LATEST_VERDICT.in_([v.value for v in f.verdicts]))
+        conds.append(Session.latest_verdict.in_([v.value for v in f.verdicts]))
     if f.models:
         conds.append(Session.model.in_(f.models))
     if f.parent_key:
