@@ -63,11 +63,9 @@ RAW_SERIES = [
        WHERE (r.started_at >= $1 AND r.started_at < $1) OR (r.started_at >= $2 AND r.started_at < $2)
        GROUP BY 1, 2""",
     """SELECT date_trunc('day', s.started_at, 'UTC'), s.agent_id, count(*),
-              count(*) FILTER (WHERE lr.verdict = 'accomplished')
-       FROM (SELECT DISTINCT ON (rv.session_id) rv.session_id, rv.verdict FROM reviews rv
-             JOIN sessions s ON s.id = rv.session_id WHERE s.started_at >= $1 AND s.started_at < $2
-             ORDER BY rv.session_id, (rv.reviewer_kind = 'human') DESC, rv.created_at DESC, rv.id DESC) lr
-       JOIN sessions s ON s.id = lr.session_id GROUP BY 1, 2""",
+              count(*) FILTER (WHERE s.latest_verdict = 'accomplished')
+       FROM sessions s WHERE s.latest_verdict IS NOT NULL AND s.started_at >= $1 AND s.started_at < $2
+       GROUP BY 1, 2""",
 ]
 
 

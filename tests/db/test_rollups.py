@@ -35,17 +35,31 @@ async def _compare(engine: AsyncEngine) -> None:
             for b in r["b"] or []:
                 hist[b] += 1
             key = (r["bucket"], r["agent_id"], r["model"], r["kind"], r["trigger"])
-            expected[key] = (r["run_count"], r["failed"], r["input_tokens"], r["cost"], r["duration_runs"], hist)
+            expected[key] = (
+                r["run_count"],
+                r["failed"],
+                r["input_tokens"],
+                r["cost"],
+                r["duration_runs"],
+                hist,
+            )
         actual = {
             (r["bucket"], r["agent_id"], r["model"], r["kind"], r["trigger"]): (
-                r["run_count"], r["failed"], r["input_tokens"], r["cost"], r["duration_runs"], list(r["h"]),
-            )  # fmt: skip
+                r["run_count"],
+                r["failed"],
+                r["input_tokens"],
+                r["cost"],
+                r["duration_runs"],
+                list(r["h"]),
+            )
             for r in (await conn.execute(text(FROM_ROLLUP))).mappings()
         }
     assert actual == expected
 
 
-async def test_rollup_follows_inserts_updates_and_deletes(clean_db: AsyncEngine, db_url: str) -> None:
+async def test_rollup_follows_inserts_updates_and_deletes(
+    clean_db: AsyncEngine, db_url: str
+) -> None:
     await load_demo(asyncpg_dsn(db_url), DemoConfig(sessions=40, seed=5, anchor=ANCHOR, days=5))
     await _compare(clean_db)
     async with clean_db.begin() as conn:
@@ -66,7 +80,9 @@ async def test_rollup_follows_inserts_updates_and_deletes(clean_db: AsyncEngine,
         assert await conn.scalar(text("SELECT count(*) FROM run_rollups")) == 0
 
 
-async def test_aggregate_over_unaligned_range_equals_raw(clean_db: AsyncEngine, db_url: str) -> None:
+async def test_aggregate_over_unaligned_range_equals_raw(
+    clean_db: AsyncEngine, db_url: str
+) -> None:
     await load_demo(asyncpg_dsn(db_url), DemoConfig(sessions=40, seed=6, anchor=ANCHOR, days=5))
     start = ANCHOR - timedelta(days=3, minutes=17)
     end = ANCHOR - timedelta(hours=5, minutes=41)
@@ -97,13 +113,16 @@ def test_percentile_from_histogram() -> None:
 async def test_latest_review_is_kept_on_the_session(clean_db: AsyncEngine, db_url: str) -> None:
     await load_demo(asyncpg_dsn(db_url), DemoConfig(sessions=8, seed=7, anchor=ANCHOR, days=2))
     async with clean_db.begin() as conn:
-        sid = await conn.scalar(text("SELECT id FROM sessions WHERE kind = 'task' ORDER BY id LIMIT 1"))
+        sid = await conn.scalar(
+            text("SELECT id FROM sessions WHERE kind = 'task' ORDER BY id LIMIT 1")
+        )
         await conn.execute(text("DELETE FROM reviews WHERE session_id = :s"), {"s": sid})
 
         async def latest() -> tuple[object, object]:
             row = (
                 await conn.execute(
-                    text("SELECT latest_review_id, latest_verdict FROM sessions WHERE id = :s"), {"s": sid}
+                    text("SELECT latest_review_id, latest_verdict FROM sessions WHERE id = :s"),
+                    {"s": sid},
                 )
             ).one()
             return row[0], row[1]
@@ -114,7 +133,9 @@ async def test_latest_review_is_kept_on_the_session(clean_db: AsyncEngine, db_ur
             "VALUES (:s, :v, 3, :k, :t) RETURNING id"
         )
         human = await conn.scalar(insert, {"s": sid, "v": "partial", "k": "human", "t": ANCHOR})
-        await conn.scalar(insert, {"s": sid, "v": "failed", "k": "ai", "t": ANCHOR + timedelta(hours=1)})
+        await conn.scalar(
+            insert, {"s": sid, "v": "failed", "k": "ai", "t": ANCHOR + timedelta(hours=1)}
+        )
         assert await latest() == (human, "partial")  # a human review wins over a newer AI one
         await conn.execute(text("DELETE FROM reviews WHERE id = :h"), {"h": human})
         assert (await latest())[1] == "failed"
