@@ -236,11 +236,20 @@ def upgrade() -> None:
     op.create_index("ix_sessions_latest_verdict", "sessions", ["latest_verdict"], unique=False)
     for statement in UPGRADE:
         op.execute(statement)
+    op.create_index(
+        "ix_sessions_reviewed",
+        "sessions",
+        ["started_at"],
+        unique=False,
+        postgresql_include=["agent_id", "kind", "model", "latest_verdict", "latest_review_id"],
+        postgresql_where=sa.text("latest_verdict IS NOT NULL"),
+    )
 
 
 def downgrade() -> None:
     for statement in DOWNGRADE:
         op.execute(statement)
+    op.drop_index("ix_sessions_reviewed", table_name="sessions")
     op.drop_index("ix_sessions_latest_verdict", table_name="sessions")
     op.drop_column("sessions", "latest_verdict")
     op.drop_column("sessions", "latest_review_id")

@@ -128,6 +128,13 @@ class Session(Base):
         Index("ix_sessions_parent_key", "parent_key"),
         Index("ix_sessions_changed", "changed_at"),
         Index("ix_sessions_latest_verdict", "latest_verdict"),
+        # Success-rate and verdict-mix queries read reviewed sessions by start, index-only.
+        Index(
+            "ix_sessions_reviewed",
+            "started_at",
+            postgresql_include=["agent_id", "kind", "model", "latest_verdict", "latest_review_id"],
+            postgresql_where=text("latest_verdict IS NOT NULL"),
+        ),
         Index(
             "ix_sessions_title_trgm",
             "title",
