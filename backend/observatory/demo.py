@@ -242,7 +242,11 @@ class _Builder:
         parent: str | None = None
 
         def emit(
-            role: str, blocks: list[dict[str, Any]], usage: bool = False, err: bool = False
+            role: str,
+            blocks: list[dict[str, Any]],
+            usage: bool = False,
+            err: bool = False,
+            extra: dict[str, Any] | None = None,
         ) -> None:
             nonlocal seq, at, parent
             event_id = f"{rng.getrandbits(32):08x}"
@@ -250,7 +254,7 @@ class _Builder:
             self.messages.append(
                 (
                     session_id, psid, seq, event_id, parent, run_id, prun, role,
-                    json.dumps({"blocks": blocks}), at, model if role == "assistant" else None,
+                    json.dumps({"blocks": blocks, **(extra or {})}), at, model if role == "assistant" else None,
                     *(share(t) if share else None for t in tokens),
                     (None if cost is None else (cost / (tools + 1)).quantize(Decimal("1e-8")))
                     if usage
@@ -273,7 +277,7 @@ class _Builder:
                 "assistant",
                 [
                     text_block(f"Step {i + 1}: using {name}."),
-                    {"type": "tool_call", "id": call_id, "name": name, "arguments": args},
+                    {"type": "toolCall", "id": call_id, "name": name, "arguments": args},
                 ],
                 usage=True,
             )
@@ -284,12 +288,13 @@ class _Builder:
                 if is_err
                 else f"ok: {name} returned {rng.randint(1, 900)} lines"
             )
+            # The same shape sync stores for OpenClaw tool results.
             emit(
                 "tool_result",
-                [{"type": "tool_result", "tool_call_id": call_id, "name": name, "text": result,
-                  "is_error": is_err}],
+                [text_block(result)],
                 err=is_err,
-            )  # fmt: skip
+                extra={"toolCallId": call_id, "toolName": name, "isError": is_err},
+            )
         final = outcome or (f"Failed: {error}" if error else "Working on it…")
         emit("assistant", [text_block(final)], usage=True, err=error is not None)
         return seq

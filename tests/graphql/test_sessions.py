@@ -180,3 +180,18 @@ async def test_bad_input_is_bad_user_input(
     err = body["errors"][0]
     assert err["extensions"]["code"] == "BAD_USER_INPUT", err
     assert err["extensions"]["field"] == field
+
+
+async def test_tool_calls_and_results_in_transcript(api: dict[str, Api]) -> None:
+    q = """{ sessions(first: 30, filter: {kinds: [TASK], statuses: [COMPLETED]}) { edges { node {
+            messages(first: 50) { edges { node { role text toolCalls { id name }
+              toolResult { toolCallId name isError } } } } } } } }"""
+    data = await api["viewer"].ok(q)
+    messages = [
+        m["node"] for e in data["sessions"]["edges"] for m in e["node"]["messages"]["edges"]
+    ]
+    calls = {c["id"]: c["name"] for m in messages for c in m["toolCalls"]}
+    results = [m["toolResult"] for m in messages if m["role"] == "TOOL_RESULT"]
+    assert calls and results
+    assert all(r["toolCallId"] in calls and calls[r["toolCallId"]] == r["name"] for r in results)
+    assert all(m["toolResult"] is None for m in messages if m["role"] != "TOOL_RESULT")

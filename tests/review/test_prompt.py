@@ -124,3 +124,18 @@ def test_render_content_is_tolerant() -> None:
     assert "secret" not in text and "read ERROR: ENOENT" in text and "image" in text
     assert errors == [("read", "ENOENT")]
     assert render_content(None)[0] == "null"
+
+
+def test_openclaw_tool_result_shape_is_rendered() -> None:
+    from observatory.review.transcript import render_content
+
+    text, errors = render_content(
+        {"blocks": [{"type": "text", "text": "ENOENT: no such file"}], "toolCallId": "c1",
+         "toolName": "read", "isError": True}
+    )  # fmt: skip
+    assert errors == [("read", "ENOENT: no such file")]
+    assert text == "← read ERROR: ENOENT: no such file"
+    call, _ = render_content(
+        {"blocks": [{"type": "toolCall", "id": "c1", "name": "read", "arguments": {}}]}
+    )
+    assert call.startswith("→ call read(")

@@ -1,6 +1,7 @@
 """Load a review target (a session, or one run of it) and render its messages as text.
 
-Content is ``{"blocks": [...]}`` with text / tool_call / tool_result blocks; anything else
+Content is ``{"blocks": [...]}`` with text / toolCall (or tool_call / tool_result) blocks, tool
+results carrying toolName/isError on the message as sync stores OpenClaw's; anything else
 (a bare string, an unknown block type) is rendered tolerantly rather than dropped.
 """
 
@@ -90,6 +91,17 @@ def render_content(content: Any) -> tuple[str, list[tuple[str, str]]]:
         return _short(content, 2000), []
     parts: list[str] = []
     errors: list[tuple[str, str]] = []
+    if isinstance(content.get("toolName"), str) or "toolCallId" in content:
+        # OpenClaw's tool result: text blocks, with the tool and error flag on the message.
+        name = str(content.get("toolName") or "tool")
+        body = "\n".join(
+            str(b.get("text") or "")
+            for b in blocks
+            if isinstance(b, dict) and b.get("type") == "text"
+        )
+        if content.get("isError") is True:
+            return f"← {name} ERROR: {body}", [(name, body)]
+        return f"← {name}: {body}", []
     for block in blocks:
         if not isinstance(block, dict):
             parts.append(_short(block, 500))
@@ -97,7 +109,7 @@ def render_content(content: Any) -> tuple[str, list[tuple[str, str]]]:
         kind = block.get("type")
         if kind == "text":
             parts.append(str(block.get("text") or ""))
-        elif kind == "tool_call":
+        elif kind in ("tool_call", "toolCall"):
             args = _short(block.get("arguments"), ARG_CHARS)
             parts.append(f"→ call {block.get('name') or '?'}({args})")
         elif kind == "tool_result":

@@ -25,6 +25,7 @@ from observatory.graphql.types.core import Session as SessionType
 
 @strawberry.input(description="All given conditions must hold; list conditions match any item.")
 class SessionFilter:
+    ids: list[strawberry.ID] | None = None
     agent_ids: list[str] | None = None
     kinds: list[SessionKind] | None = None
     statuses: list[SessionStatus] | None = None
@@ -70,6 +71,10 @@ def session_conditions(f: SessionFilter | None) -> list[ColumnElement[bool]]:
     if f is None:
         return []
     conds: list[ColumnElement[bool]] = []
+    if f.ids is not None:
+        if len(f.ids) > 200:
+            raise BadUserInput("at most 200 ids", field="filter.ids")
+        conds.append(Session.id.in_([parse_id(i, "filter.ids") for i in f.ids]))
     if f.agent_ids:
         conds.append(Session.agent_id.in_(f.agent_ids))
     if f.kinds:
@@ -107,6 +112,8 @@ def matches(row: Session, f: SessionFilter | None) -> bool:
     """In-memory twin of session_conditions for live events (review-based filters excluded)."""
     if f is None:
         return True
+    if f.ids is not None and str(row.id) not in {str(i) for i in f.ids}:
+        return False
     if f.agent_ids and row.agent_id not in f.agent_ids:
         return False
     if f.kinds and row.kind not in f.kinds:

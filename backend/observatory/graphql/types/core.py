@@ -354,6 +354,13 @@ class ToolCall:
     arguments: JSON | None
 
 
+@strawberry.type(description="Which tool call a tool-result message answers.")
+class ToolResult:
+    tool_call_id: str | None
+    name: str | None
+    is_error: bool
+
+
 @strawberry.type(description="One transcript message (cached from the provider).")
 class Message:
     id: strawberry.ID
@@ -364,7 +371,10 @@ class Message:
     run_id: strawberry.ID | None
     role: MessageRole
     content: JSON = strawberry.field(
-        description="Content blocks: {blocks: [{type: text|tool_call|tool_result|thinking|…}]}."
+        description=(
+            "The provider's content: {blocks: [{type: text|toolCall|thinking|image|compaction|…}],"
+            " toolCallId, toolName, isError (tool results), provenance, stopReason, …}."
+        )
     )
     created_at: datetime
     model: str | None
@@ -392,12 +402,14 @@ class Message:
             is_error=m.is_error,
         )
 
-    @strawberry.field(description="The message's text blocks joined (tool results included).")
+    @strawberry.field(description="The message's text blocks joined.")
     def text(self) -> str:
         parts: list[str] = []
         for block in _blocks(self.content):
             if block.get("type") in ("text", "tool_result") and isinstance(block.get("text"), str):
                 parts.append(block["text"])
+            elif block.get("type") == "compaction" and isinstance(block.get("summary"), str):
+                parts.append(block["summary"])
         return "\n".join(parts)
 
     @strawberry.field
@@ -405,8 +417,17 @@ class Message:
         return [
             ToolCall(id=b.get("id"), name=str(b.get("name") or "?"), arguments=b.get("arguments"))
             for b in _blocks(self.content)
-            if b.get("type") == "tool_call"
+            if b.get("type") in ("toolCall", "tool_call")
         ]
+
+    @strawberry.field(description="For tool-result messages: the call answered.")
+    def tool_result(self) -> ToolResult | None:
+        if self.role != MessageRole.TOOL_RESULT or not isinstance(self.content, dict):
+            return None
+        c = self.content
+        return ToolResult(
+            tool_call_id=c.get("toolCallId"), name=c.get("toolName"), is_error=self.is_error
+        )
 
 
 def _blocks(content: Any) -> list[dict[str, Any]]:
