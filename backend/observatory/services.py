@@ -34,7 +34,7 @@ class Services:
         self.events = EventHub(self.database_url, self.session_factory, self.settings)
         await self.events.start()
         stop = asyncio.Event()
-        if background and self.settings.sync_enabled:
+        if background:
             self.tasks.extend(_background_tasks(self, stop))
         try:
             yield
@@ -49,11 +49,21 @@ class Services:
 
 
 def _background_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.Task[Any]]:
+    """Sync (unless switched off) and, when an AI endpoint is configured, the review worker."""
     tasks: list[asyncio.Task[Any]] = []
-    for module, name in (("observatory.sync.runner", "run_forever"),):
-        try:
-            fn = getattr(__import__(module, fromlist=[name]), name)
-        except (ImportError, AttributeError):
-            continue
-        tasks.append(asyncio.create_task(fn(services.session_factory, stop), name=module))
+    if services.settings.sync_enabled:
+        from observatory.sync.runner import run_forever
+
+        tasks.append(
+            asyncio.create_task(run_forever(services.session_factory, stop), name="sync-runner")
+        )
+    if services.settings.ai_base_url:
+        from observatory.review.worker import run_review_worker
+
+        tasks.append(
+            asyncio.create_task(
+                run_review_worker(services.session_factory, services.settings, stop),
+                name="review-worker",
+            )
+        )
     return tasks

@@ -15,6 +15,7 @@ from observatory.graphql.errors import BadUserInput, Conflict, NotFound
 from observatory.graphql.pagination import parse_id
 from observatory.graphql.permissions import scoped_mutation
 from observatory.graphql.resolvers import reviews
+from observatory.graphql.resolvers.improve import ImproveMutation
 from observatory.graphql.types.auth import ApiKey, CreatedApiKey
 from observatory.graphql.types.core import Review, Session
 from observatory.graphql.types.scalars import Role
@@ -22,7 +23,7 @@ from observatory.sessions_domain import status_from_provider
 
 
 @strawberry.type
-class Mutation:
+class Mutation(ImproveMutation):
     @scoped_mutation(Scope.REVIEWS_WRITE, description="Review a session (or one of its runs).")
     async def create_review(self, info: Info, input: reviews.CreateReviewInput) -> Review:
         return await reviews.create_review(info, input)

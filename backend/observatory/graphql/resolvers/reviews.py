@@ -46,7 +46,7 @@ class UpdateReviewInput:
     summary: str | None = None
 
 
-def _validate(rating: int | None, summary: str | None) -> None:
+def validate_review(rating: int | None, summary: str | None) -> None:
     if rating is not None and not 1 <= rating <= 5:
         raise BadUserInput("rating must be between 1 and 5", field="rating")
     if summary is not None and len(summary) > SUMMARY_MAX:
@@ -102,7 +102,7 @@ async def list_reviews(
 
 
 async def create_review(info: Info, input: CreateReviewInput) -> ReviewType:
-    _validate(input.rating, input.summary)
+    validate_review(input.rating, input.summary)
     session = await require_session(info, input.session_id)
     run_id = None
     async with info.context.db() as db, db.begin():
@@ -141,7 +141,7 @@ async def _own_review(info: Info, db: Any, review_id: strawberry.ID) -> Review:
 
 
 async def update_review(info: Info, id: strawberry.ID, input: UpdateReviewInput) -> ReviewType:
-    _validate(input.rating, input.summary)
+    validate_review(input.rating, input.summary)
     async with info.context.db() as db, db.begin():
         row = await _own_review(info, db, id)
         values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
