@@ -144,6 +144,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         workers=args.workers or settings.workers,
         log_level=settings.log_level,
         lifespan="on",
+        # Payloads are small JSON; compressing each frame costs more CPU than it saves.
+        ws_per_message_deflate=False,
     )
     return 0
 

@@ -12,8 +12,8 @@ import contextlib
 import json
 import logging
 import random
-from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -34,6 +34,15 @@ KINDS = ("session_created", "session_updated", "sync_status")
 class Event:
     kind: str
     ids: tuple[int, ...]
+    # Work shared by every subscriber of this event (the rows it names, their loaders), so a
+    # thousand subscribers cost one query, not a thousand.
+    shared: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def once(self, key: str, make: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
+        task = self.shared.get(key)
+        if task is None:
+            task = self.shared[key] = asyncio.ensure_future(make())
+        return task  # type: ignore[no-any-return]
 
 
 class SubscriberDropped(Exception):

@@ -44,6 +44,16 @@ class ObservatorySchema(strawberry.Schema):
                 )
 
 
+class MaskUnexpectedErrors(MaskErrors):
+    """MaskErrors without its per-result runtime-Protocol isinstance check (measurable per
+    subscription event: ~4% of fan-out time)."""
+
+    def _process_result(self, result: object) -> None:
+        errors = getattr(result, "errors", None)
+        if errors:
+            result.errors = self._process_errors(errors)  # type: ignore[attr-defined]
+
+
 def build_schema(settings: Settings | None = None) -> ObservatorySchema:
     s = settings or load_settings()
     rules: list[Any] = [
@@ -60,7 +70,7 @@ def build_schema(settings: Settings | None = None) -> ObservatorySchema:
             lambda: AddValidationRules(rules),
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
-            lambda: MaskErrors(
+            lambda: MaskUnexpectedErrors(
                 should_mask_error=lambda e: not is_expected(e),
                 error_message="Internal error (logged on the server).",
             ),

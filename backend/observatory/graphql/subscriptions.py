@@ -23,10 +23,12 @@ async def _sessions(info: Info, kind: str, filter: SessionFilter | None) -> Asyn
     ctx: Context = info.context
     with ctx.services.events.subscribe(kind) as sub:
         async for event in sub:
-            for row in await _rows(ctx, event):
+            rows: list[SessionRow] = await event.once("rows", lambda e=event: _rows(ctx, e))
+            for row in rows:
                 if matches(row, filter):
-                    # Long-lived socket: fresh loaders per event so nothing is served stale.
-                    ctx.loaders = ctx.fresh_loaders()
+                    # Long-lived socket: loaders per event (shared by its subscribers), so
+                    # nothing is served stale and fan-out costs one batch per relation.
+                    ctx.loaders = event.shared.setdefault("loaders", ctx.fresh_loaders())
                     yield Session.from_row(row)
 
 
@@ -61,5 +63,5 @@ class Subscription:
         ctx: Context = info.context
         with ctx.services.events.subscribe("sync_status") as sub:
             yield await load_sync_status(info)
-            async for _event in sub:
-                yield await load_sync_status(info)
+            async for event in sub:
+                yield await event.once("sync_status", lambda: load_sync_status(info))
