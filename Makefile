@@ -11,7 +11,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LINT_PATHS := backend tests migrations
+LINT_PATHS := backend tests migrations bench
 
 # Frontend test targets to run after the Python suite (only where frontend/package.json
 # exists). Their owner appends to it below, e.g. `TEST_EXTRA += frontend-test e2e`.
