@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from sqlalchemy import text
@@ -88,7 +88,7 @@ def _spa_routes(dist: Path | None) -> list[Route | Mount | WebSocketRoute]:
     return routes
 
 
-def _file_endpoint(path: Path):  # type: ignore[no-untyped-def]
+def _file_endpoint(path: Path) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         return FileResponse(path)
 

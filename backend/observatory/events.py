@@ -42,7 +42,7 @@ class Event:
         task = self.shared.get(key)
         if task is None:
             task = self.shared[key] = asyncio.ensure_future(make())
-        return task  # type: ignore[no-any-return]
+        return task
 
 
 class SubscriberDropped(Exception):

@@ -410,7 +410,7 @@ async def duration_histogram(
         ),
         params,
     )
-    counts = dict(rows.all())
+    counts: dict[int, int] = {i: n for i, n in rows.all()}
     edges = [0, *DURATION_EDGES_MS]
     return [
         (edges[i], DURATION_EDGES_MS[i] if i < len(DURATION_EDGES_MS) else None, counts.get(i, 0))

@@ -23,7 +23,7 @@ V = TypeVar("V")
 BatchFn = Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]]
 
 
-class _Loader(DataLoader):  # type: ignore[misc]
+class _Loader(DataLoader):
     def __init__(
         self, factory: async_sessionmaker[AsyncSession], fn: BatchFn, default: Any
     ) -> None:
@@ -167,7 +167,7 @@ async def _child_counts(
         )
         .group_by(Session.source_id, Session.parent_key)
     )
-    return {(s, p): n for s, p, n in (await db.execute(stmt)).all()}
+    return {(s, str(p)): n for s, p, n in (await db.execute(stmt)).all()}
 
 
 async def _children(

@@ -1,3 +1,6 @@
+"""GraphQL scalars and enums. The domain enums are registered with Strawberry in place, so
+annotations use the real classes (GraphQL values are their member names: MAIN, TASK, …)."""
+
 from __future__ import annotations
 
 from typing import NewType
@@ -5,7 +8,17 @@ from typing import NewType
 import strawberry
 from strawberry.scalars import JSON
 
-from observatory.db import enums
+from observatory.db.enums import (
+    CircuitState,
+    MessageRole,
+    ReviewerKind,
+    Role,
+    RunStatus,
+    RunTrigger,
+    SessionKind,
+    SessionStatus,
+    Verdict,
+)
 
 BigInt = NewType("BigInt", int)
 BIGINT_SCALAR = strawberry.scalar(
@@ -15,19 +28,15 @@ BIGINT_SCALAR = strawberry.scalar(
     parse_value=int,
 )
 
-SessionKind = strawberry.enum(
-    enums.SessionKind, description="main | task | heartbeat | cron | channel | other"
-)
-SessionStatus = strawberry.enum(
-    enums.SessionStatus, description="pending → running → completed | failed → archived"
-)
-RunTrigger = strawberry.enum(enums.RunTrigger, description="What started a run.")
-RunStatus = strawberry.enum(enums.RunStatus)
-MessageRole = strawberry.enum(enums.MessageRole)
-Verdict = strawberry.enum(enums.Verdict, description="Did the session accomplish its work?")
-ReviewerKind = strawberry.enum(enums.ReviewerKind)
-Role = strawberry.enum(enums.Role)
-CircuitState = strawberry.enum(enums.CircuitState)
+strawberry.enum(SessionKind, description="main | task | heartbeat | cron | channel | other")
+strawberry.enum(SessionStatus, description="pending → running → completed | failed → archived")
+strawberry.enum(RunTrigger, description="What started a run.")
+strawberry.enum(RunStatus)
+strawberry.enum(MessageRole)
+strawberry.enum(Verdict, description="Did the session accomplish its work?")
+strawberry.enum(ReviewerKind)
+strawberry.enum(Role)
+strawberry.enum(CircuitState)
 
 __all__ = [
     "JSON",
