@@ -399,3 +399,475 @@ export const UsageSeriesQuery = graphql(`
     }
   }
 `);
+
+// ---------------------------------------------------------------------------------------------
+// Review loop (issue 6): AI review, the human review queue, and the "Improve" page.
+
+graphql(`
+  fragment ReviewBriefFields on ReviewBrief {
+    id
+    verdict
+    rating
+    confidence
+    reviewerModel
+    summary
+    createdAt
+  }
+`);
+
+graphql(`
+  fragment QueueItemFields on QueueItem {
+    sessionId
+    runId
+    agentId
+    kind
+    status
+    title
+    finishedAt
+    reasons
+    priority
+    claimed
+    claimedByMe
+    claimExpiresAt
+    cursor
+    latestAi {
+      ...ReviewBriefFields
+    }
+    latestHuman {
+      ...ReviewBriefFields
+    }
+  }
+`);
+
+graphql(`
+  fragment MetricComparisonFields on MetricComparison {
+    metric
+    label
+    unit
+    higherIsBetter
+    method
+    a
+    b
+    nA
+    nB
+    delta
+    relativeDelta
+    ciLow
+    ciHigh
+    pValue
+    pAdjusted
+    significant
+    change
+  }
+`);
+
+graphql(`
+  fragment SuggestionFields on Suggestion {
+    id
+    rule
+    target
+    agentId
+    title
+    body
+    targetMetrics
+    evidence
+    status
+    seenCount
+    createdAt
+    updatedAt
+    appliedAt
+    note
+    impact {
+      beforeFrom
+      beforeTo
+      afterFrom
+      afterTo
+      complete
+      metrics {
+        ...MetricComparisonFields
+      }
+    }
+  }
+`);
+
+graphql(`
+  fragment ReviewJobFields on ReviewJob {
+    id
+    sessionId
+    runId
+    status
+    attempts
+    reason
+    reviewId
+    createdAt
+    claimedAt
+    finishedAt
+    created
+  }
+`);
+
+graphql(`
+  fragment ReviewPolicyFields on ReviewPolicy {
+    agentId
+    enabled
+    reviewTasks
+    heartbeatSampleRate
+    enabledAt
+    updatedAt
+  }
+`);
+
+export const ReviewerSettingsQuery = graphql(`
+  query ReviewerSettings {
+    reviewerSettings {
+      configured
+      model
+      defaultHeartbeatSampleRate
+    }
+  }
+`);
+
+export const ReviewQueueQuery = graphql(`
+  query ReviewQueue($first: Int, $after: String, $agentId: String) {
+    reviewQueue(first: $first, after: $after, agentId: $agentId) {
+      nextCursor
+      counts {
+        reason
+        count
+      }
+      items {
+        ...QueueItemFields
+      }
+    }
+  }
+`);
+
+/** What the review panel shows for a queue target: the session (or run) and its reviews. */
+export const QueueTargetQuery = graphql(`
+  query QueueTarget($sessionId: ID!, $runId: ID!, $isRun: Boolean!) {
+    session(id: $sessionId) {
+      id
+      key
+      kind
+      status
+      title
+      model
+      startedAt
+      endedAt
+      agent {
+        id
+        displayName
+      }
+      metrics {
+        runCount
+        failedRuns
+        totalTokens
+        cost
+        wallTimeMs
+        timeToCompletionMs
+      }
+      runs(first: 100) @skip(if: $isRun) {
+        totalCount
+        edges {
+          node {
+            ...QueueRunFields
+          }
+        }
+      }
+      reviews @skip(if: $isRun) {
+        ...FullReviewFields
+      }
+    }
+    run(id: $runId) @include(if: $isRun) {
+      ...QueueRunFields
+      reviews {
+        ...FullReviewFields
+      }
+    }
+  }
+`);
+
+graphql(`
+  fragment QueueRunFields on Run {
+    id
+    trigger
+    status
+    startedAt
+    finishedAt
+    durationMs
+    model
+    totalTokens
+    cost
+    error
+    promptPreview
+    outcomePreview
+    toolCallCount
+    toolErrorCount
+  }
+`);
+
+graphql(`
+  fragment FullReviewFields on Review {
+    ...ReviewFields
+    confidence
+    evidence
+    suggestions
+    inputTokens
+    outputTokens
+    cost
+  }
+`);
+
+export const RunTranscriptQuery = graphql(`
+  query RunTranscript($id: ID!, $first: Int, $after: String) {
+    run(id: $id) {
+      id
+      messages(first: $first, after: $after) {
+        totalCount
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            id
+            seq
+            role
+            text
+            createdAt
+            model
+            inputTokens
+            outputTokens
+            cost
+            isError
+            runId
+            content
+            toolCalls {
+              id
+              name
+              arguments
+            }
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const ClaimQueueItemMutation = graphql(`
+  mutation ClaimQueueItem($sessionId: ID!, $runId: ID) {
+    claimQueueItem(sessionId: $sessionId, runId: $runId) {
+      sessionId
+      runId
+      claimedAt
+      expiresAt
+    }
+  }
+`);
+
+export const ClaimNextQueueItemMutation = graphql(`
+  mutation ClaimNextQueueItem($agentId: String) {
+    claimNextQueueItem(agentId: $agentId) {
+      ...QueueItemFields
+    }
+  }
+`);
+
+export const ReleaseQueueClaimMutation = graphql(`
+  mutation ReleaseQueueClaim($sessionId: ID!, $runId: ID) {
+    releaseQueueClaim(sessionId: $sessionId, runId: $runId)
+  }
+`);
+
+export const SkipQueueItemMutation = graphql(`
+  mutation SkipQueueItem($sessionId: ID!, $runId: ID) {
+    skipQueueItem(sessionId: $sessionId, runId: $runId)
+  }
+`);
+
+export const SubmitQueueReviewMutation = graphql(`
+  mutation SubmitQueueReview($sessionId: ID!, $runId: ID, $verdict: Verdict!, $rating: Int!, $summary: String!) {
+    submitQueueReview(sessionId: $sessionId, runId: $runId, verdict: $verdict, rating: $rating, summary: $summary) {
+      ...ReviewFields
+    }
+  }
+`);
+
+export const RequestAiReviewMutation = graphql(`
+  mutation RequestAiReview($sessionId: ID!, $runId: ID) {
+    requestAiReview(sessionId: $sessionId, runId: $runId) {
+      ...ReviewJobFields
+    }
+  }
+`);
+
+export const ReviewJobsQuery = graphql(`
+  query ReviewJobs($sessionId: ID, $status: String, $first: Int) {
+    reviewJobs(sessionId: $sessionId, status: $status, first: $first) {
+      ...ReviewJobFields
+    }
+  }
+`);
+
+export const ComparePeriodsQuery = graphql(`
+  query ComparePeriods($aFrom: DateTime!, $aTo: DateTime!, $bFrom: DateTime!, $bTo: DateTime!, $groupBy: String) {
+    comparePeriods(aFrom: $aFrom, aTo: $aTo, bFrom: $bFrom, bTo: $bTo, groupBy: $groupBy) {
+      aFrom
+      aTo
+      bFrom
+      bTo
+      groupBy
+      alpha
+      tests
+      groups {
+        group
+        metrics {
+          ...MetricComparisonFields
+        }
+      }
+    }
+  }
+`);
+
+export const JudgeAgreementQuery = graphql(`
+  query JudgeAgreement($from: DateTime!, $to: DateTime!, $bucket: String!) {
+    judgeAgreement(from: $from, to: $to, bucket: $bucket) {
+      points {
+        bucket
+        reviewerModel
+        stats {
+          pairs
+          verdictMatches
+          agreementRate
+          meanAbsRatingDiff
+          meanRatingDiff
+        }
+      }
+      models {
+        reviewerModel
+        kappa
+        confusion
+        stats {
+          pairs
+          verdictMatches
+          agreementRate
+          meanAbsRatingDiff
+          meanRatingDiff
+        }
+      }
+    }
+  }
+`);
+
+export const PatternsQuery = graphql(`
+  query Patterns($from: DateTime!, $to: DateTime!) {
+    patterns(from: $from, to: $to) {
+      since
+      until
+      errorSignatures {
+        signature
+        occurrences
+        sessions
+        failedSessions
+        agents
+        tools
+        firstSeen
+        lastSeen
+        example
+        sessionIds
+      }
+      failureTerms {
+        term
+        docsFailed
+        docsOther
+        lift
+        pAdjusted
+      }
+      idleHeartbeats {
+        agentId
+        heartbeats
+        idle
+        idleShare
+        idleTokens
+        idleCost
+      }
+      stalledTasks {
+        sessionId
+        agentId
+        title
+        lastActivityAt
+        idleSeconds
+      }
+      missedCadence {
+        sessionId
+        agentId
+        expectedIntervalSeconds
+        lastHeartbeatAt
+        overdueSeconds
+        missedBeats
+      }
+    }
+  }
+`);
+
+export const SuggestionsQuery = graphql(`
+  query Suggestions($status: String, $first: Int) {
+    suggestions(status: $status, first: $first) {
+      ...SuggestionFields
+    }
+  }
+`);
+
+export const GenerateSuggestionsMutation = graphql(`
+  mutation GenerateSuggestions($from: DateTime!, $to: DateTime!) {
+    generateSuggestions(from: $from, to: $to) {
+      ...SuggestionFields
+    }
+  }
+`);
+
+export const MarkSuggestionAppliedMutation = graphql(`
+  mutation MarkSuggestionApplied($id: ID!, $appliedAt: DateTime, $note: String) {
+    markSuggestionApplied(id: $id, appliedAt: $appliedAt, note: $note) {
+      ...SuggestionFields
+    }
+  }
+`);
+
+export const SetSuggestionStatusMutation = graphql(`
+  mutation SetSuggestionStatus($id: ID!, $status: String!, $note: String) {
+    setSuggestionStatus(id: $id, status: $status, note: $note) {
+      ...SuggestionFields
+    }
+  }
+`);
+
+export const ReviewPoliciesQuery = graphql(`
+  query ReviewPolicies {
+    reviewerSettings {
+      configured
+      model
+      defaultHeartbeatSampleRate
+    }
+    reviewPolicies {
+      ...ReviewPolicyFields
+    }
+    agents {
+      id
+      displayName
+    }
+  }
+`);
+
+export const SetReviewPolicyMutation = graphql(`
+  mutation SetReviewPolicy($agentId: String!, $enabled: Boolean!, $reviewTasks: Boolean!, $heartbeatSampleRate: Float) {
+    setReviewPolicy(
+      agentId: $agentId
+      enabled: $enabled
+      reviewTasks: $reviewTasks
+      heartbeatSampleRate: $heartbeatSampleRate
+    ) {
+      ...ReviewPolicyFields
+    }
+  }
+`);

@@ -2,19 +2,25 @@
 // so they are unit-tested in Node and the chart component stays a thin shell.
 
 import type { ComposeOption } from 'echarts/core';
-import type { BarSeriesOption, LineSeriesOption } from 'echarts/charts';
+import type { BarSeriesOption, CustomSeriesOption, LineSeriesOption, ScatterSeriesOption } from 'echarts/charts';
 import type {
   GridComponentOption,
   LegendComponentOption,
+  MarkLineComponentOption,
   TooltipComponentOption,
   DataZoomComponentOption,
 } from 'echarts/components';
 import { formatDuration, formatInteger, formatPercent, formatTokens, formatUSD } from '../lib/format';
 import { bucketRange, bucketStart, type Bucket } from '../lib/period';
 
+// Types only: the scatter/custom series and mark lines are registered (and bundled) by the
+// Improve page alone (charts/improve.ts), not by the dashboard.
 export type ChartOption = ComposeOption<
   | BarSeriesOption
   | LineSeriesOption
+  | ScatterSeriesOption
+  | CustomSeriesOption
+  | MarkLineComponentOption
   | GridComponentOption
   | LegendComponentOption
   | TooltipComponentOption
@@ -144,7 +150,7 @@ export function isEmptyMatrix(m: StackedMatrix): boolean {
   return m.values.every((row) => row.every((v) => v === 0));
 }
 
-function baseOption(theme: ChartTheme): ChartOption {
+export function baseOption(theme: ChartTheme): ChartOption {
   return {
     animation: true,
     color: theme.palette,
