@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -158,7 +159,9 @@ async def main() -> None:
     end = await conn.fetchval("SELECT date_trunc('day', max(started_at)) FROM runs")
     start = end - timedelta(days=30)
 
-    port = 8765
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
     server = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "observatory.app:create_app", "--factory", "--port", str(port),
          "--workers", "1", "--log-level", "warning", "--no-access-log"],

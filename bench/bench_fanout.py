@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import socket
 import statistics
 import subprocess
 import sys
@@ -103,7 +104,9 @@ async def main() -> None:
             "INSERT INTO sync_sources (name, kind) VALUES ('bench', 'bench') RETURNING id"
         )
         await conn.execute("INSERT INTO agents (id) VALUES ('bench')")
-        port = 8790
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
         server = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "observatory.app:create_app", "--factory", "--port", str(port),
              "--log-level", "warning", "--no-access-log", "--ws-max-queue", "1000",

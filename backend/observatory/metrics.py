@@ -3,13 +3,17 @@ verdict mix and duration distribution, for a bounded time range."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
 
 BUCKETS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
 GROUPS = {
@@ -243,6 +247,8 @@ async def aggregate(
     )
     for row in rollup:
         out.setdefault((row.b, row.grp), Aggregate()).add(row)
+    if rs == start and re == end:
+        return out  # hour-aligned: no partial hours to read from runs
     raw = await db.execute(
         text(
             f"SELECT {b_raw} AS b, {_GROUP_RAW[group_by]} AS grp, {_RAW_AGGREGATES} "
@@ -284,21 +290,16 @@ def _needs_sessions(f: MetricFilter, group: str | None = None) -> bool:
     return bool(f.kinds) or group == "kind"
 
 
-async def summary(
-    db: AsyncSession, start: datetime, end: datetime, f: MetricFilter, *, by_agent: bool = False
-) -> dict[str | None, Summary]:
-    """One summary (key None), or one per agent when ``by_agent``."""
-    group = "agent" if by_agent else "none"
-    out: dict[str | None, Summary] = {}
-    for (_b, grp), agg in (await aggregate(db, start, end, f, group_by=group)).items():
-        out.setdefault(grp, Summary()).runs = agg
-    if not f.triggers or "heartbeat" in f.triggers:
-        hb = MetricFilter(
-            agent_ids=f.agent_ids, kinds=f.kinds, models=f.models, triggers=["heartbeat"]
-        )
-        for (_b, grp), agg in (await aggregate(db, start, end, hb, group_by=group)).items():
-            out.setdefault(grp, Summary()).heartbeats = agg
-    # Sessions started in range, with their latest review (kept on the session by a trigger).
+async def _own(db: AsyncSession, fn: Callable[..., Awaitable[T]], *args: Any, **kw: Any) -> T:
+    """Run ``fn`` on a session of its own, so independent queries can run in parallel."""
+    async with AsyncSession(db.bind) as own:
+        return await fn(own, *args, **kw)
+
+
+async def _session_rows(
+    db: AsyncSession, start: datetime, end: datetime, f: MetricFilter, by_agent: bool
+) -> list[tuple[Any, ...]]:
+    """Sessions started in range by status, with their latest review (kept on the session)."""
     params: dict[str, Any] = {"start": start, "end": end}
     sconds = _session_conditions(f, params)
     skey = "s.agent_id" if by_agent else "NULL::text"
@@ -310,12 +311,36 @@ async def summary(
         ),
         params,
     )
-    for k, status, n, reviewed, ok in rows.all():
+    return [tuple(r) for r in rows.all()]
+
+
+async def summary(
+    db: AsyncSession, start: datetime, end: datetime, f: MetricFilter, *, by_agent: bool = False
+) -> dict[str | None, Summary]:
+    """One summary (key None), or one per agent when ``by_agent``."""
+    group = "agent" if by_agent else "none"
+    hb = MetricFilter(agent_ids=f.agent_ids, kinds=f.kinds, models=f.models, triggers=["heartbeat"])
+    with_heartbeats = not f.triggers or "heartbeat" in f.triggers
+    runs, heartbeats, sessions = await asyncio.gather(
+        _own(db, aggregate, start, end, f, group_by=group),
+        _own(db, aggregate, start, end, hb, group_by=group) if with_heartbeats else _nothing(),
+        _own(db, _session_rows, start, end, f, by_agent),
+    )
+    out: dict[str | None, Summary] = {}
+    for (_b, grp), agg in runs.items():
+        out.setdefault(grp, Summary()).runs = agg
+    for (_b, grp), agg in heartbeats.items():
+        out.setdefault(grp, Summary()).heartbeats = agg
+    for k, status, n, reviewed, ok in sessions:
         summary_ = out.setdefault(k, Summary())
         summary_.sessions_by_status[status] = n
         summary_.review_count += reviewed
         summary_.accomplished_count += ok
     return out
+
+
+async def _nothing() -> dict[tuple[datetime | None, str | None], Aggregate]:
+    return {}
 
 
 @dataclass
@@ -335,15 +360,10 @@ def bucket_count(start: datetime, end: datetime, bucket: str) -> int:
     return int((end - start) / BUCKETS[bucket]) + 1
 
 
-async def series(
+async def _series_reviews(
     db: AsyncSession, group_by: str, bucket: str, start: datetime, end: datetime, f: MetricFilter
-) -> list[SeriesPoint]:
-    found = await aggregate(db, start, end, f, group_by=group_by, bucket=bucket)
-    points = {
-        (b, str(grp)): SeriesPoint(bucket_start=b, group=str(grp), runs=agg)
-        for (b, grp), agg in found.items()
-        if b is not None
-    }
+) -> list[tuple[Any, ...]]:
+    """Reviewed sessions per bucket and group (latest review: kept on the session)."""
     params: dict[str, Any] = {"start": start, "end": end, "bucket": bucket}
     review_group = {
         "agent": "s.agent_id",
@@ -359,16 +379,32 @@ async def series(
     )
     sconds = f.sql(params).replace("r.agent_id", "s.agent_id").replace("r.model", "s.model")
     sconds = sconds.replace("r.trigger", "coalesce(rr.trigger, 'spawn')")
-    reviews = await db.execute(
-        text(
-            f"SELECT date_trunc(:bucket, s.started_at, 'UTC') AS b, {review_group} AS grp, "
-            "count(*) AS n, count(*) FILTER (WHERE s.latest_verdict = 'accomplished') AS ok "
-            f"FROM sessions s{join} WHERE s.latest_verdict IS NOT NULL "
-            f"AND s.started_at >= :start AND s.started_at < :end{sconds} GROUP BY 1, 2"
-        ),
-        params,
+    async with AsyncSession(db.bind) as own:  # in parallel with the run aggregates
+        rows = await own.execute(
+            text(
+                f"SELECT date_trunc(:bucket, s.started_at, 'UTC') AS b, {review_group} AS grp, "
+                "count(*) AS n, count(*) FILTER (WHERE s.latest_verdict = 'accomplished') AS ok "
+                f"FROM sessions s{join} WHERE s.latest_verdict IS NOT NULL "
+                f"AND s.started_at >= :start AND s.started_at < :end{sconds} GROUP BY 1, 2"
+            ),
+            params,
+        )
+        return [tuple(r) for r in rows.all()]
+
+
+async def series(
+    db: AsyncSession, group_by: str, bucket: str, start: datetime, end: datetime, f: MetricFilter
+) -> list[SeriesPoint]:
+    found, reviews = await asyncio.gather(
+        aggregate(db, start, end, f, group_by=group_by, bucket=bucket),
+        _series_reviews(db, group_by, bucket, start, end, f),
     )
-    for b, grp, n, ok in reviews.all():
+    points = {
+        (b, str(grp)): SeriesPoint(bucket_start=b, group=str(grp), runs=agg)
+        for (b, grp), agg in found.items()
+        if b is not None
+    }
+    for b, grp, n, ok in reviews:
         point = points.get((b, str(grp)))
         if point is None:
             point = points[(b, str(grp))] = SeriesPoint(
