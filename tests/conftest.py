@@ -6,6 +6,7 @@ the database gets a unique name and is dropped at the end, so runs never collide
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -53,14 +54,21 @@ async def drop_database(url: str) -> None:
         await conn.close()
 
 
-@pytest.fixture(scope="session")
-async def db_url() -> AsyncIterator[str]:
-    url = await create_database()
-    await upgrade_async(url)
+@contextlib.asynccontextmanager
+async def migrated_database(prefix: str = "obs_test") -> AsyncIterator[str]:
+    """A fresh database with every migration applied, dropped on exit."""
+    url = await create_database(prefix)
     try:
+        await upgrade_async(url)
         yield url
     finally:
         await drop_database(url)
+
+
+@pytest.fixture(scope="session")
+async def db_url() -> AsyncIterator[str]:
+    async with migrated_database() as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

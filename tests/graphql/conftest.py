@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,10 +14,10 @@ from observatory.app import create_app
 from observatory.auth.keys import create_key
 from observatory.db.engine import asyncpg_dsn, make_engine, make_session_factory
 from observatory.db.enums import Role
-from observatory.db.migrate import upgrade_async
 from observatory.demo import DemoConfig, load_demo
 from observatory.settings import load_settings
-from tests.conftest import create_database, drop_database
+from tests.conftest import migrated_database
+from tests.livesrv import serve_in_thread
 
 ANCHOR = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -52,16 +52,12 @@ class Api:
 async def demo_db() -> AsyncIterator[str]:
     """A database of its own with the demo data loaded once (read-mostly API tests), so tests
     elsewhere that truncate the shared test database never pull data from under these."""
-    url = await create_database("obs_api")
-    await upgrade_async(url)
-    await load_demo(
-        asyncpg_dsn(url),
-        DemoConfig(sessions=160, runs_per_session=3, seed=3, anchor=ANCHOR, days=14),
-    )
-    try:
+    async with migrated_database("obs_api") as url:
+        await load_demo(
+            asyncpg_dsn(url),
+            DemoConfig(sessions=160, runs_per_session=3, seed=3, anchor=ANCHOR, days=14),
+        )
         yield url
-    finally:
-        await drop_database(url)
 
 
 @pytest.fixture(scope="session")
@@ -100,3 +96,14 @@ def api(client: httpx.AsyncClient, keys: dict[str, str]) -> dict[str, Api]:
     out = {role: Api(client, secret) for role, secret in keys.items()}
     out["anonymous"] = Api(client, None)
     return out
+
+
+@pytest.fixture(scope="module")
+def live_url(demo_db: str) -> Iterator[str]:
+    """The app on a real uvicorn server on a loopback port (WebSocket, schemathesis)."""
+    app = create_app(
+        dataclasses.replace(load_settings(), database_url=demo_db, frontend_dir=None),
+        run_background=False,
+    )
+    with serve_in_thread(app) as url:
+        yield url

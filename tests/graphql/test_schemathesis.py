@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from observatory.app import create_app
-from observatory.settings import load_settings
-from tests.livesrv import serve_in_thread
-
 SDL = (Path(__file__).resolve().parents[2] / "schema.graphql").read_text()
 schema = schemathesis.graphql.from_file(SDL)
-
-
-@pytest.fixture(scope="module")
-def live_url(demo_db: str) -> Iterator[str]:
-    app = create_app(
-        dataclasses.replace(load_settings(), database_url=demo_db, frontend_dir=None),
-        run_background=False,
-    )
-    with serve_in_thread(app) as url:
-        yield url
 
 
 @schema.parametrize()

@@ -3,30 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import asyncpg
-import pytest
 import websockets
 
-from observatory.app import create_app
 from observatory.db.engine import asyncpg_dsn
-from observatory.settings import load_settings
-from tests.livesrv import serve_in_thread
-
-
-@pytest.fixture(scope="module")
-def live_url(demo_db: str) -> Iterator[str]:
-    app = create_app(
-        dataclasses.replace(load_settings(), database_url=demo_db, frontend_dir=None),
-        run_background=False,
-    )
-    with serve_in_thread(app) as url:
-        yield url
 
 
 class WsClient:

@@ -12,9 +12,8 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from observatory.db.engine import make_engine, make_session_factory
-from observatory.db.migrate import upgrade_async
 from observatory.settings import Settings, load_settings
-from tests.conftest import create_database, drop_database
+from tests.conftest import migrated_database
 from tests.review.stub_model import StubModel, serve_stub
 
 TABLES = (
@@ -25,12 +24,8 @@ TABLES = (
 
 @pytest.fixture(scope="session")
 async def rdb_url() -> AsyncIterator[str]:
-    url = await create_database("obs_review")
-    await upgrade_async(url)
-    try:
+    async with migrated_database("obs_review") as url:
         yield url
-    finally:
-        await drop_database(url)
 
 
 @pytest.fixture(scope="session")

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_, update
 from strawberry.types import Info
 
 from observatory.db.enums import SessionKind, SessionStatus, Verdict
 from observatory.db.models import Session
-from observatory.graphql.errors import BadUserInput, NotFound
+from observatory.graphql.errors import BadUserInput, Conflict, NotFound
 from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size, parse_id
 from observatory.graphql.resolvers.common import (
     Direction,
@@ -21,6 +21,7 @@ from observatory.graphql.resolvers.common import (
 )
 from observatory.graphql.types.connections import PageInfo, SessionConnection, SessionEdge
 from observatory.graphql.types.core import Session as SessionType
+from observatory.sessions_domain import status_from_provider
 
 
 @strawberry.input(description="All given conditions must hold; list conditions match any item.")
@@ -197,3 +198,32 @@ async def require_session(
 async def main_session_of(info: Info, agent_id: str) -> SessionType | None:
     row = await info.context.loaders.main_session.load(agent_id)
     return SessionType.from_row(row) if row else None
+
+
+async def set_archived(info: Info, id: strawberry.ID, *, archived: bool) -> SessionType:
+    """Archive a finished session, or bring one back (its status then follows the provider's).
+    Idempotent: archiving an archived session (or the reverse) changes nothing."""
+    session_id = parse_id(id)
+    async with info.context.db() as db, db.begin():
+        row = await db.get(Session, session_id, with_for_update=True)
+        if row is None:
+            raise NotFound(f"no session with id {id}", field="id")
+        if (row.status == SessionStatus.ARCHIVED) == archived:
+            return SessionType.from_row(row)
+        if archived and row.status not in (SessionStatus.COMPLETED, SessionStatus.FAILED):
+            raise Conflict(
+                "only completed or failed sessions can be archived "
+                f"(this one is {row.status.value})",
+                field="id",
+            )
+        values: dict[str, Any] = (
+            {"status": SessionStatus.ARCHIVED, "archived_at": datetime.now(UTC)}
+            if archived
+            else {
+                "status": status_from_provider(row.provider_status, ended=row.ended_at is not None),
+                "archived_at": None,
+            }
+        )
+        await db.execute(update(Session).where(Session.id == session_id).values(**values))
+        await db.refresh(row)
+    return SessionType.from_row(row)

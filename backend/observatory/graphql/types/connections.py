@@ -1,14 +1,19 @@
-"""Relay-style connections with keyset cursors; ``totalCount`` runs its query only when selected."""
+"""Relay-style connections with keyset cursors; ``totalCount`` runs its query only when selected.
+
+One generic pair, specialised per node type (Strawberry names ``Edge[Session]`` ``SessionEdge``).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import strawberry
 from sqlalchemy import Select, func, select
 from strawberry.types import Info
 
 from observatory.graphql.types.core import Message, Review, Run, Session
+
+N = TypeVar("N")
 
 
 @strawberry.type
@@ -17,78 +22,49 @@ class PageInfo:
     end_cursor: str | None
 
 
-async def _count(info: Info, stmt: Select[Any] | None) -> int:
-    if stmt is None:
-        return 0
-    async with info.context.db() as db:
-        return int(
-            await db.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-        )
-
-
 @strawberry.type
-class SessionEdge:
+class Edge(Generic[N]):
     cursor: str
-    node: Session
+    node: N
 
 
 @strawberry.type
-class SessionConnection:
-    edges: list[SessionEdge]
+class Connection(Generic[N]):
+    edges: list[Edge[N]]
     page_info: PageInfo
     _count_stmt: strawberry.Private[Select[Any] | None]
 
     @strawberry.field(description="Rows matching the filter (computed only when selected).")
     async def total_count(self, info: Info) -> int:
-        return await _count(info, self._count_stmt)
+        if self._count_stmt is None:
+            return 0
+        count = select(func.count()).select_from(self._count_stmt.order_by(None).subquery())
+        async with info.context.db() as db:
+            return int(await db.scalar(count) or 0)
+
+
+# Named subclasses (not aliases) so that other modules can reference them lazily by name.
+SessionEdge = Edge[Session]
+RunEdge = Edge[Run]
+MessageEdge = Edge[Message]
+ReviewEdge = Edge[Review]
 
 
 @strawberry.type
-class RunEdge:
-    cursor: str
-    node: Run
+class SessionConnection(Connection[Session]):
+    pass
 
 
 @strawberry.type
-class RunConnection:
-    edges: list[RunEdge]
-    page_info: PageInfo
-    _count_stmt: strawberry.Private[Select[Any] | None]
-
-    @strawberry.field(description="Rows matching the filter (computed only when selected).")
-    async def total_count(self, info: Info) -> int:
-        return await _count(info, self._count_stmt)
+class RunConnection(Connection[Run]):
+    pass
 
 
 @strawberry.type
-class MessageEdge:
-    cursor: str
-    node: Message
+class MessageConnection(Connection[Message]):
+    pass
 
 
 @strawberry.type
-class MessageConnection:
-    edges: list[MessageEdge]
-    page_info: PageInfo
-    _count_stmt: strawberry.Private[Select[Any] | None]
-
-    @strawberry.field(description="Rows matching the filter (computed only when selected).")
-    async def total_count(self, info: Info) -> int:
-        return await _count(info, self._count_stmt)
-
-
-@strawberry.type
-class ReviewEdge:
-    cursor: str
-    node: Review
-
-
-@strawberry.type
-class ReviewConnection:
-    edges: list[ReviewEdge]
-    page_info: PageInfo
-    _count_stmt: strawberry.Private[Select[Any] | None]
-
-    @strawberry.field(description="Rows matching the filter (computed only when selected).")
-    async def total_count(self, info: Info) -> int:
-        return await _count(info, self._count_stmt)
+class ReviewConnection(Connection[Review]):
+    pass
