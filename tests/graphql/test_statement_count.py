@@ -33,7 +33,9 @@ def count_statements(app: Starlette) -> Iterator[list[str]]:
     engine = app.state.services.engine.sync_engine
 
     def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        statements.append(statement)
+        # The throttled last-used write of the API key runs beside the request, not in it.
+        if not statement.startswith("UPDATE api_keys"):
+            statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", before)
     try:
