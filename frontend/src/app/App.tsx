@@ -7,11 +7,13 @@ import { SessionsPage } from '../pages/Sessions';
 import { Empty } from '../components/States';
 import { ErrorBoundary } from '../components/ErrorBoundary';
 
-// The first screen (sessions) ships in the entry chunk; detail, heartbeats and the ECharts
-// dashboard load on demand, which keeps the first-screen JavaScript small.
+// The first screen (sessions) ships in the entry chunk; detail, heartbeats, the ECharts
+// dashboard, the review queue and Improve load on demand, which keeps the first-screen JavaScript small.
 const SessionDetailPage = lazy(() => import('../pages/SessionDetail'));
 const HeartbeatsPage = lazy(() => import('../pages/Heartbeats'));
 const DashboardPage = lazy(() => import('../pages/Dashboard'));
+const ReviewQueuePage = lazy(() => import('../pages/ReviewQueue'));
+const ImprovePage = lazy(() => import('../pages/Improve'));
 
 function Routes() {
   const { state } = useAuthApi();
@@ -29,6 +31,8 @@ function Routes() {
             <Route path="/sessions/:id">{(p) => <SessionDetailPage id={p.id} />}</Route>
             <Route path="/heartbeats" component={HeartbeatsPage} />
             <Route path="/dashboard" component={DashboardPage} />
+            <Route path="/queue" component={ReviewQueuePage} />
+            <Route path="/improve" component={ImprovePage} />
             <Route>
               <Empty title="Page not found">
                 <a href="/sessions">Go to sessions</a>

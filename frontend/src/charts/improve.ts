@@ -87,9 +87,11 @@ export function whiskerExtent(rows: readonly WhiskerRow[]): number {
     for (const v of [r.value, r.low, r.high]) if (v !== null && Number.isFinite(v)) m = Math.max(m, Math.abs(v));
   }
   if (m === 0) return 1;
-  // A readable round bound a little beyond the data.
-  const mag = 10 ** Math.floor(Math.log10(m * 1.1));
-  return Math.ceil((m * 1.1) / mag) * mag;
+  // A readable round bound a little beyond the data (1, 1.5, 2, 2.5, 3, 4, 5, 6, 8 × 10^k).
+  const target = m * 1.05;
+  const mag = 10 ** Math.floor(Math.log10(target));
+  const step = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find((f) => f * mag >= target - 1e-12) ?? 10;
+  return Number((step * mag).toPrecision(6));
 }
 
 /** Draws one interval: a horizontal line with end caps, in the data item's colour. */
@@ -125,6 +127,7 @@ export function deltaWhiskers(rows: readonly WhiskerRow[], scale: DeltaScale, un
   const labels = drawn.map((r) => r.label);
   const extent = whiskerExtent(drawn);
   const axisFmt = (v: number): string => {
+    if (Math.abs(v) < 1e-12) return '0';
     if (scale === 'relative') return formatRelativeDelta(v);
     if (unit === 'ratio') return `${v > 0 ? '+' : ''}${Math.round(v * 10) / 10} pp`;
     return formatDelta(unit, v);
@@ -156,7 +159,7 @@ export function deltaWhiskers(rows: readonly WhiskerRow[], scale: DeltaScale, un
       inverse: true,
       axisLine: { show: false },
       axisTick: { show: false },
-      axisLabel: { color: theme.text, width: 180, overflow: 'truncate' },
+      axisLabel: { color: theme.text, width: 200, overflow: 'truncate', fontSize: 12.5 },
       splitLine: { show: true, lineStyle: { color: theme.grid, type: 'dotted' } },
     },
     series: [

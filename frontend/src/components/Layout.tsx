@@ -1,17 +1,19 @@
 import type { ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
-import { useAuth } from '../app/auth';
+import { useAuth, type Scope } from '../app/auth';
 import { useTheme } from '../app/theme';
 import { useLiveState } from '../lib/hooks';
 import { label } from './Badges';
 import { Logo } from './Logo';
 import { SyncStatus } from './SyncStatus';
 
-// Main sections. Review queue and Improve (issue 6) slot in here when they exist.
-const NAV: Array<{ href: string; label: string }> = [
-  { href: '/sessions', label: 'Sessions' },
-  { href: '/heartbeats', label: 'Heartbeats' },
-  { href: '/dashboard', label: 'Dashboard' },
+// Main sections; each shows only to keys with the scope its page reads.
+const NAV: Array<{ href: string; label: string; scope: Scope }> = [
+  { href: '/sessions', label: 'Sessions', scope: 'sessions:read' },
+  { href: '/heartbeats', label: 'Heartbeats', scope: 'sessions:read' },
+  { href: '/dashboard', label: 'Dashboard', scope: 'metrics:read' },
+  { href: '/queue', label: 'Review queue', scope: 'reviews:read' },
+  { href: '/improve', label: 'Improve', scope: 'metrics:read' },
 ];
 
 const LIVE_TEXT = { connecting: 'Connecting', live: 'Live', reconnecting: 'Reconnecting…', closed: 'Offline' };
@@ -30,7 +32,7 @@ export function Layout({ children }: { children: ReactNode }) {
           Session Observatory
         </Link>
         <nav className="nav" aria-label="Main">
-          {NAV.map((item) => {
+          {NAV.filter((item) => can(item.scope)).map((item) => {
             const active = location === item.href || location.startsWith(`${item.href}/`);
             return (
               <Link key={item.href} href={item.href} aria-current={active ? 'page' : undefined}>

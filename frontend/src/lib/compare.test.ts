@@ -196,3 +196,24 @@ describe('parseLocalDateTime', () => {
     expect(parseLocalDateTime('yesterday')).toBeNull();
   });
 });
+
+describe('judge vs human helpers', () => {
+  it('builds a dense confusion matrix and counts matches', async () => {
+    const { confusionMatrix } = await import('./compare');
+    const c = confusionMatrix({ accomplished: { accomplished: 5, failed: 1 }, FAILED: { failed: 2 }, bogus: { failed: 9 }, partial: 'x' });
+    expect(c.cells[0]).toEqual([5, 0, 1, 0]);
+    expect(c.cells[2]).toEqual([0, 0, 2, 0]);
+    expect(c.total).toBe(8);
+    expect(c.matches).toBe(7);
+    expect(confusionMatrix(null).total).toBe(0);
+  });
+  it('puts leniency and kappa in words', async () => {
+    const { leniency, kappaText } = await import('./compare');
+    expect(leniency(0.1)).toBe('in line with humans');
+    expect(leniency(0.8)).toBe('lenient (+0.8 stars)');
+    expect(leniency(-1.2)).toBe('strict (-1.2 stars)');
+    expect(leniency(null)).toBe('—');
+    expect(kappaText(0.45)).toBe('0.45 (moderate)');
+    expect(kappaText(0.9)).toBe('0.90 (almost perfect)');
+  });
+});

@@ -367,3 +367,65 @@ export function parseLocalDateTime(value: string): string | null {
   const d = new Date(value);
   return Number.isNaN(d.getTime()) ? null : d.toISOString();
 }
+
+// ---------------------------------------------------------------------------------------------
+// Judge vs human
+
+const VERDICT_NAMES = ['accomplished', 'partial', 'failed', 'unclear'] as const;
+
+export interface Confusion {
+  /** Verdict names in display order (rows: the JSON's outer key, columns: its inner key). */
+  verdicts: readonly string[];
+  cells: number[][];
+  total: number;
+  matches: number;
+}
+
+/**
+ * `{outer: {inner: count}}` (any case) → a dense 4×4 matrix; junk is ignored. The schema
+ * documents the outer key as the AI verdict, but the server (review/agreement.py) keys it by
+ * the human verdict; the page labels it as the server builds it (reported as an API issue).
+ */
+export function confusionMatrix(raw: unknown): Confusion {
+  const cells = VERDICT_NAMES.map(() => VERDICT_NAMES.map(() => 0));
+  let total = 0;
+  let matches = 0;
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    for (const [ai, row] of Object.entries(raw as Record<string, unknown>)) {
+      const i = (VERDICT_NAMES as readonly string[]).indexOf(ai.toLowerCase());
+      if (i < 0 || !row || typeof row !== 'object') continue;
+      for (const [human, count] of Object.entries(row as Record<string, unknown>)) {
+        const j = (VERDICT_NAMES as readonly string[]).indexOf(human.toLowerCase());
+        const n = Number(count);
+        if (j < 0 || !Number.isFinite(n) || n <= 0) continue;
+        (cells[i] as number[])[j] = ((cells[i] as number[])[j] ?? 0) + n;
+        total += n;
+        if (i === j) matches += n;
+      }
+    }
+  }
+  return { verdicts: VERDICT_NAMES, cells, total, matches };
+}
+
+/** Mean AI-minus-human rating difference in words. */
+export function leniency(meanRatingDiff: number | null | undefined): string {
+  if (meanRatingDiff === null || meanRatingDiff === undefined) return EMPTY;
+  if (Math.abs(meanRatingDiff) < 0.25) return 'in line with humans';
+  return meanRatingDiff > 0 ? `lenient (+${meanRatingDiff.toFixed(1)} stars)` : `strict (${meanRatingDiff.toFixed(1)} stars)`;
+}
+
+/** Cohen's kappa in words (Landis & Koch). */
+export function kappaText(kappa: number | null | undefined): string {
+  if (kappa === null || kappa === undefined) return EMPTY;
+  const k = kappa.toFixed(2);
+  if (kappa < 0.2) return `${k} (slight)`;
+  if (kappa < 0.4) return `${k} (fair)`;
+  if (kappa < 0.6) return `${k} (moderate)`;
+  if (kappa < 0.8) return `${k} (substantial)`;
+  return `${k} (almost perfect)`;
+}
+
+/** A window as the inclusive `from`/`to` day params other views take (`range=custom`). */
+export function toDayParamRange(r: Range): { from: string; to: string } {
+  return { from: toDayParam(r.from), to: toDayParam(new Date(r.to.getTime() - 1)) };
+}

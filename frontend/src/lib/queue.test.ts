@@ -37,8 +37,9 @@ describe('claims', () => {
   const now = Date.parse('2026-11-27T09:00:00Z');
   it('free, mine with minutes left, or someone else until a time', () => {
     expect(claimState({ claimed: false, claimedByMe: false, claimExpiresAt: null }, now)).toEqual({ kind: 'free' });
-    const mine = claimState({ claimed: true, claimedByMe: true, claimExpiresAt: '2026-11-27T09:14:10Z' }, now);
+    const mine = claimState({ claimed: true, claimedByMe: true, claimExpiresAt: '2026-11-27T09:15:10Z' }, now);
     expect(mine).toMatchObject({ kind: 'mine', minutesLeft: 15 });
+    expect(claimText(claimState({ claimed: true, claimedByMe: true, claimExpiresAt: '2026-11-27T09:00:20Z' }, now))).toBe('Claimed by you · under a minute left');
     expect(claimText(mine)).toBe('Claimed by you · 15 min left');
     const other = claimState({ claimed: true, claimedByMe: false, claimExpiresAt: '2026-11-27T09:10:00Z' }, now);
     expect(other.kind).toBe('other');

@@ -83,7 +83,7 @@ export function claimState(item: ClaimInfo, now: number): ClaimState {
   const live = Number.isFinite(exp) ? exp > now : item.claimed;
   if (!item.claimed || !live) return { kind: 'free' };
   if (item.claimedByMe && Number.isFinite(exp)) {
-    return { kind: 'mine', expiresAt: exp, minutesLeft: Math.max(0, Math.ceil((exp - now) / 60_000)) };
+    return { kind: 'mine', expiresAt: exp, minutesLeft: Math.max(0, Math.round((exp - now) / 60_000)) };
   }
   return { kind: 'other', expiresAt: Number.isFinite(exp) ? exp : null };
 }
@@ -95,7 +95,7 @@ export function claimText(state: ClaimState): string | null {
     case 'free':
       return null;
     case 'mine':
-      return `Claimed by you · ${state.minutesLeft} min left`;
+      return state.minutesLeft < 1 ? 'Claimed by you · under a minute left' : `Claimed by you · ${state.minutesLeft} min left`;
     case 'other':
       return state.expiresAt ? `Claimed by another reviewer until ${clock(state.expiresAt)}` : 'Claimed by another reviewer';
   }

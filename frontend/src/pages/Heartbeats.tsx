@@ -7,6 +7,7 @@ import { Stars, StatusBadge, VerdictBadge, label } from '../components/Badges';
 import { MultiSelect } from '../components/MultiSelect';
 import { RangeSelect, SearchBox, TriStateSelect, useAgentOptions } from '../components/FilterControls';
 import { ReviewComposer, ReviewList } from '../components/Reviews';
+import { RequestAiReview } from '../components/AiReview';
 import { Empty, ErrorBanner, SkeletonRows } from '../components/States';
 import {
   RUN_STATUSES,
@@ -228,7 +229,7 @@ export default function HeartbeatsPage() {
 
 function HeartbeatPanel({ beat, onClose }: { beat: Beat; onClose: () => void }) {
   const ref = useRef<HTMLDialogElement>(null);
-  const [result] = useQuery({ query: RunReviewsQuery, variables: { id: beat.id } });
+  const [result, reload] = useQuery({ query: RunReviewsQuery, variables: { id: beat.id } });
   const now = useNow(30_000);
   useEffect(() => {
     const d = ref.current;
@@ -292,6 +293,7 @@ function HeartbeatPanel({ beat, onClose }: { beat: Beat; onClose: () => void }) 
             {result.data?.run ? <ReviewList reviews={result.data.run.reviews} now={now} /> : <div className="card-pad muted">Loading…</div>}
           </div>
         </div>
+        <RequestAiReview sessionId={beat.sessionId} runId={beat.id} onDone={() => reload({ requestPolicy: 'network-only' })} />
         <ReviewComposer sessionId={beat.sessionId} runId={beat.id} />
       </div>
     </dialog>

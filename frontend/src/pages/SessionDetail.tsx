@@ -1,19 +1,17 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
-import type { CombinedError } from '@urql/core';
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useEffect } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
 import {
   ArchiveSessionMutation,
   SessionDetailQuery,
   SessionUpdatedSubscription,
-  TranscriptQuery,
   UnarchiveSessionMutation,
 } from '../api/operations';
-import type { TranscriptQuery as TranscriptResult } from '../gql/graphql';
 import { useAuth } from '../app/auth';
 import { KindTag, StatusBadge, VerdictBadge } from '../components/Badges';
 import { ReviewComposer, ReviewList } from '../components/Reviews';
+import { RequestAiReview } from '../components/AiReview';
+import { Transcript } from '../components/Transcript';
 import { Empty, ErrorBanner } from '../components/States';
 import {
   formatDateTime,
@@ -24,7 +22,7 @@ import {
   formatUSD,
 } from '../lib/format';
 import { useNow } from '../lib/hooks';
-import { argumentsPreview, prettyArguments, toolResultName, transcriptFreshness } from '../lib/transcript';
+import { transcriptFreshness } from '../lib/transcript';
 
 export default function SessionDetailPage({ id }: { id: string }) {
   const [result, reexecute] = useQuery({ query: SessionDetailQuery, variables: { id } });
@@ -146,6 +144,7 @@ export default function SessionDetailPage({ id }: { id: string }) {
               <h2 id="reviews-h">Reviews</h2>
               <span className="muted">{session.reviews.length}</span>
             </div>
+            <RequestAiReview sessionId={session.id} />
             <ReviewList reviews={session.reviews} now={now} />
             <div className="card-pad" style={{ borderTop: '1px solid var(--border)' }}>
               <h3 style={{ marginBottom: 12 }}>{can('reviews:write') ? 'Your review' : 'Write a review'}</h3>
@@ -228,168 +227,5 @@ function ArchiveButton({ id, archived }: { id: string; archived: boolean }) {
         {archived ? 'Unarchive' : 'Archive'}
       </button>
     </span>
-  );
-}
-
-type Message = NonNullable<TranscriptResult['session']>['messages']['edges'][number]['node'];
-const PAGE = 200;
-
-/**
- * The cached transcript, paged from the API (200 at a time, fetched as you scroll) and
- * virtualised: only the visible messages are in the DOM, so 5,000 messages scroll smoothly.
- */
-function Transcript({ sessionId }: { sessionId: string }) {
-  const client = useClient();
-  const [messages, setMessages] = useState<Message[]>([]);
-  const [total, setTotal] = useState<number | null>(null);
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [hasMore, setHasMore] = useState(true);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<CombinedError | undefined>();
-  const [generation, setGeneration] = useState(0);
-  const inflight = useRef(false);
-  const parent = useRef<HTMLDivElement>(null);
-  const generationRef = useRef(generation);
-  generationRef.current = generation;
-
-  const load = useCallback(
-    async (after: string | null, gen: number) => {
-      if (inflight.current) return;
-      inflight.current = true;
-      setLoading(true);
-      const r = await client
-        .query(TranscriptQuery, { id: sessionId, first: PAGE, after }, { requestPolicy: 'network-only' })
-        .toPromise();
-      inflight.current = false;
-      setLoading(false);
-      if (gen !== generationRef.current) return;
-      if (r.error) {
-        setError(r.error);
-        return;
-      }
-      const conn = r.data?.session?.messages;
-      if (!conn) {
-        setHasMore(false);
-        return;
-      }
-      setError(undefined);
-      setTotal(conn.totalCount);
-      setMessages((prev) => (after ? [...prev, ...conn.edges.map((e) => e.node)] : conn.edges.map((e) => e.node)));
-      setCursor(conn.pageInfo.endCursor ?? null);
-      setHasMore(conn.pageInfo.hasNextPage);
-    },
-    [client, sessionId],
-  );
-
-  useEffect(() => {
-    setMessages([]);
-    setCursor(null);
-    setHasMore(true);
-    setTotal(null);
-    void load(null, generation);
-  }, [load, generation]);
-
-  const count = messages.length + (hasMore ? 1 : 0);
-  const virtualizer = useVirtualizer({
-    count,
-    getScrollElement: () => parent.current,
-    estimateSize: () => 110,
-    overscan: 6,
-    getItemKey: (i) => messages[i]?.id ?? `loader-${i}`,
-  });
-  const items = virtualizer.getVirtualItems();
-  const last = items[items.length - 1];
-
-  // Fetch the next page when the loader row scrolls into view.
-  useEffect(() => {
-    if (last && last.index >= messages.length - 1 && hasMore && !loading && !error && messages.length > 0) {
-      void load(cursor, generation);
-    }
-  }, [last, messages.length, hasMore, loading, error, cursor, load, generation]);
-
-  return (
-    <>
-      <div className="card-head">
-        <h2>Transcript</h2>
-        <div className="row">
-          <span className="muted" data-testid="transcript-count">
-            {total === null ? '' : `${formatInteger(messages.length)} of ${formatInteger(total)} messages`}
-          </span>
-          <button type="button" className="btn btn-sm btn-ghost" onClick={() => setGeneration((g) => g + 1)}>
-            Refresh
-          </button>
-        </div>
-      </div>
-      {error ? (
-        <div style={{ padding: 16 }}>
-          <ErrorBanner error={error} />
-        </div>
-      ) : null}
-      {total === 0 ? (
-        <Empty title="No transcript cached">The provider has not sent messages for this session yet.</Empty>
-      ) : (
-        <div className="transcript" ref={parent} data-testid="transcript" tabIndex={0} aria-label="Transcript messages">
-          <div style={{ height: virtualizer.getTotalSize(), position: 'relative', width: '100%' }}>
-            {items.map((item) => {
-              const msg = messages[item.index];
-              return (
-                <div
-                  key={item.key}
-                  data-index={item.index}
-                  ref={virtualizer.measureElement}
-                  style={{ position: 'absolute', top: 0, left: 0, width: '100%', transform: `translateY(${item.start}px)` }}
-                >
-                  {msg ? (
-                    <MessageView msg={msg} />
-                  ) : (
-                    <div className="msg muted" aria-busy="true">
-                      Loading more messages…
-                    </div>
-                  )}
-                </div>
-              );
-            })}
-          </div>
-        </div>
-      )}
-    </>
-  );
-}
-
-const ROLE_LABEL: Record<Message['role'], string> = {
-  USER: 'User',
-  ASSISTANT: 'Assistant',
-  TOOL_RESULT: 'Tool result',
-  SYSTEM: 'System',
-};
-
-function MessageView({ msg }: { msg: Message }) {
-  const tool = msg.role === 'TOOL_RESULT' ? toolResultName(msg.content) : null;
-  return (
-    <article className="msg" data-role={msg.role} data-error={msg.isError} data-testid="message">
-      <header className="msg-head">
-        <span className="msg-role">{ROLE_LABEL[msg.role]}</span>
-        {tool ? <code>{tool}</code> : null}
-        {msg.isError ? <span className="badge bad">error</span> : null}
-        <span title={formatDateTime(msg.createdAt)}>{formatDateTime(msg.createdAt, { short: true })}</span>
-        {msg.model ? <span>{msg.model}</span> : null}
-        {msg.outputTokens !== null || msg.inputTokens !== null ? (
-          <span>
-            {formatTokens(msg.inputTokens)} in · {formatTokens(msg.outputTokens)} out
-          </span>
-        ) : null}
-        {msg.cost !== null ? <span>{formatUSD(msg.cost)}</span> : null}
-        <span style={{ marginLeft: 'auto' }}>#{msg.seq}</span>
-      </header>
-      {msg.text ? <pre className="msg-text">{msg.text}</pre> : null}
-      {msg.toolCalls.map((call, i) => (
-        <details className="tool-call" key={call.id ?? i}>
-          <summary>
-            <strong>{call.name}</strong> <span className="muted">{argumentsPreview(call.arguments)}</span>
-          </summary>
-          <pre>{prettyArguments(call.arguments)}</pre>
-        </details>
-      ))}
-    </article>
   );
 }
