@@ -260,7 +260,189 @@ test('dashboard: charts render on canvas, agents table filled', async () => {
   await page.getByRole('button', { name: 'Switch to light theme' }).click();
 });
 
-test('a viewer key can read but is denied the review form (and the API says FORBIDDEN)', async () => {
+const queueItems = () => page.getByTestId('queue-item');
+
+test('review queue: prioritised items with reason chips; another reviewer’s claim shows with its expiry', async () => {
+  // Another reviewer holds one item (claimed through the API with their own key).
+  const created = await gql(ctx, ctx.adminKey, 'mutation { createApiKey(name: "e2e other reviewer", role: REVIEWER) { secret } }');
+  const other = created.data.createApiKey.secret;
+  const q = await gql(ctx, other, '{ reviewQueue(first: 5) { items { sessionId runId title } } }');
+  const held = q.data.reviewQueue.items[2];
+  const c = await gql(ctx, other, 'mutation($s: ID!, $r: ID) { claimQueueItem(sessionId: $s, runId: $r) { expiresAt } }', {
+    s: held.sessionId,
+    r: held.runId,
+  });
+  assert.ok(c.data.claimQueueItem.expiresAt, JSON.stringify(c));
+
+  await page.goto(`${ctx.base}/queue`);
+  await queueItems().first().waitFor();
+  const chips = await page.getByTestId('reason-chips').innerText();
+  for (const reason of ['Disagreement', 'Low confidence', 'Failed', 'Unreviewed']) assert.match(chips, new RegExp(`${reason}\\s+\\d+`));
+  assert.match(await page.getByTestId('queue-total').innerText(), /^\d+$/);
+  // Most urgent first: the first item's priority reasons come before plain "unreviewed" ones.
+  assert.match(await queueItems().first().innerText(), /Low confidence|Disagreement|Failed/);
+  const heldKey = held.runId ? `${held.sessionId}:${held.runId}` : held.sessionId;
+  const heldRow = page.locator(`[data-testid=queue-item][data-key="${heldKey}"]`);
+  await heldRow.getByTestId('claim-label').filter({ hasText: /Claimed by another reviewer until \d/ }).waitFor();
+  assert.equal(await heldRow.getByRole('button', { name: /^Claim / }).count(), 0, 'no claim button on a held item');
+  await shot('14-review-queue');
+});
+
+test('review queue: claim an item, review it from the keyboard, it leaves the queue; claim next; shortcut help', async () => {
+  // An item without an AI review (so a human review settles it for good).
+  const key = await queueItems().filter({ hasNotText: '· AI' }).filter({ hasNotText: 'Claimed' }).first().getAttribute('data-key');
+  const row = page.locator(`[data-testid=queue-item][data-key="${key}"]`);
+  const title = (await row.locator('.queue-item-title').innerText()).trim();
+  await row.getByRole('button', { name: /^Claim / }).click();
+  const panel = page.getByTestId('review-panel');
+  await page.locator(`[data-testid=review-panel][data-key="${key}"]`).waitFor();
+  await panel.getByTestId('claim-bar').getByText(/Claimed by you · 1[45] min left/).waitFor();
+  await row.getByTestId('claim-label').filter({ hasText: 'Claimed by you' }).waitFor();
+  await panel.getByTestId('run-summary').waitFor();
+
+  // Verdict 3 (failed), then "r 2" for the rating; Enter submits.
+  await page.keyboard.press('3');
+  await page.keyboard.press('r');
+  await page.keyboard.press('2');
+  const form = panel.getByTestId('queue-form');
+  assert.equal(await form.getByLabel('Failed', { exact: false }).first().isChecked(), true, 'verdict 3 = failed');
+  assert.equal(await form.getByLabel('2 of 5').isChecked(), true, 'r then 2 = rating 2');
+  // Shift+4 also sets the rating.
+  await page.keyboard.press('Shift+Digit4');
+  assert.equal(await form.getByLabel('4 of 5').isChecked(), true, 'Shift+4 = rating 4');
+  await shot('15-queue-review');
+  await page.keyboard.press('Enter');
+  await page.getByTestId('queue-notice').filter({ hasText: `Review of “${title}” saved` }).waitFor();
+  await page.locator(`[data-testid=queue-item][data-key="${key}"]`).waitFor({ state: 'detached' });
+  // Submitting moved on: the panel holds the next item, claimed by us.
+  await waitFor(async () => (await panel.getAttribute('data-key')) !== key, 5000, 'next item in the panel');
+  await panel.getByTestId('claim-bar').getByText(/Claimed by you/).waitFor();
+  // The API agrees: a human review exists and the item is no longer queued.
+  const sessionId = key.split(':')[0];
+  const r = await gql(ctx, ctx.adminKey, '{ reviews(filter: { sessionId: "' + sessionId + '", reviewerKinds: [HUMAN] }) { edges { node { verdict rating createdBy } } } }');
+  assert.deepEqual(r.data.reviews.edges.map((e) => [e.node.verdict, e.node.rating]), [['FAILED', 4]]);
+  const after = await gql(ctx, ctx.adminKey, '{ reviewQueue(first: 200) { items { sessionId runId } } }');
+  assert.ok(!after.data.reviewQueue.items.some((i) => (i.runId ? `${i.sessionId}:${i.runId}` : i.sessionId) === key), 'left the queue');
+
+  // s skips the current item (hidden from us for 24 h) and claims the next one.
+  const skipped = await panel.getAttribute('data-key');
+  await page.keyboard.press('s');
+  await page.getByTestId('queue-notice').filter({ hasText: 'Skipped' }).waitFor();
+  await page.locator(`[data-testid=queue-item][data-key="${skipped}"]`).waitFor({ state: 'detached' });
+  // j/k move through the list.
+  const firstKey = await queueItems().first().getAttribute('data-key');
+  await page.keyboard.press('k');
+  await page.keyboard.press('k');
+  await page.keyboard.press('k');
+  await waitFor(async () => (await panel.getAttribute('data-key')) === firstKey, 3000, 'k to the top');
+  await page.keyboard.press('j');
+  const secondKey = await queueItems().nth(1).getAttribute('data-key');
+  await waitFor(async () => (await panel.getAttribute('data-key')) === secondKey, 3000, 'j to the second item');
+  // ? shows the shortcuts; Escape closes them.
+  await page.keyboard.press('?');
+  await page.getByTestId('shortcut-help').waitFor();
+  assert.match(await page.getByTestId('shortcut-help').innerText(), /Verdict: accomplished[\s\S]*Rating 1–5/);
+  await shot('16-queue-shortcuts');
+  await page.keyboard.press('Escape');
+  await page.getByTestId('shortcut-help').waitFor({ state: 'detached' });
+});
+
+async function canvasPixels(selector) {
+  return page.evaluate((sel) => {
+    const canvas = /** @type {HTMLCanvasElement | null} */ (document.querySelector(`${sel} canvas`));
+    const data = canvas?.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+    let n = 0;
+    if (data) for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+    return n;
+  }, selector);
+}
+
+test('Improve: the period comparison chart paints, significance is stated, patterns are listed', async () => {
+  await page.goto(`${ctx.base}/improve`);
+  assert.match(await page.getByTestId('windows-label').innerText(), /before .* vs after /i);
+  await page.locator('[data-testid=chart-compare][data-state=ready] canvas').waitFor();
+  await page.waitForTimeout(300);
+  const painted = await canvasPixels('[data-testid=chart-compare]');
+  assert.ok(painted > 2000, `comparison chart painted (${painted} px)`);
+  assert.match(await page.getByTestId('compare-summary').innerText(), /tested changes|Not enough data/);
+  const rowsOverall = await page.getByTestId('compare-row').count();
+  assert.equal(rowsOverall, 7, 'one row per metric');
+  // Every row says whether its change is significant.
+  const verdicts = await page.locator('[data-testid=compare-row]').evaluateAll((els) => els.map((e) => e.getAttribute('data-verdict')));
+  assert.ok(verdicts.every((v) => ['better', 'worse', 'noise', 'untested', 'no-data'].includes(v)), String(verdicts));
+  // Patterns of the after window.
+  await page.getByTestId('error-signature').first().waitFor();
+  assert.ok((await page.getByTestId('idle-heartbeats').count()) > 0, 'idle heartbeats found');
+  assert.match(await page.getByTestId('pattern-errors').innerText(), /\d+/);
+  await page.getByTestId('error-signature').first().locator('a.chip-link').first().waitFor();
+  await shot('17-improve', page);
+  // Per agent: one chart row per agent for the chosen metric; the table has every group.
+  await page.getByTestId('group-by').getByRole('button', { name: 'Agent' }).click();
+  await waitFor(() => page.url().includes('by=agent'), 5000, 'by=agent in URL');
+  await waitFor(async () => (await page.getByTestId('compare-row').count()) > rowsOverall, 10_000, 'grouped rows');
+  await page.locator('[data-testid=chart-compare][data-state=ready] canvas').waitFor();
+  await page.getByTestId('chart-agreement').waitFor();
+  await page.locator('#changes').screenshot({ path: join(RESULTS, '18-improve-by-agent.png') });
+});
+
+test('Improve: generate suggestions, mark one applied a week ago, its before/after impact shows', async () => {
+  await page.goto(`${ctx.base}/improve#suggestions`);
+  await page.getByTestId('generate-suggestions').click();
+  await page.getByTestId('suggestions-notice').filter({ hasText: /suggestions? from/ }).waitFor();
+  const showAll = page.getByRole('button', { name: /^Show all \d+ suggestions/ });
+  if (await showAll.count()) await showAll.click();
+  const card = page.getByTestId('suggestion').filter({ hasText: 'heartbeats do nothing' }).first();
+  await card.waitFor();
+  // Evidence with links.
+  await card.locator('details.evidence summary').click();
+  await card.getByRole('link', { name: /idle heartbeats in that window/ }).waitFor();
+  await card.getByRole('button', { name: 'Mark applied…' }).click();
+  const weekAgo = await page.evaluate(() => {
+    const d = new Date(Date.now() - 7 * 86_400_000);
+    const p = (n) => String(n).padStart(2, '0');
+    return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;
+  });
+  const form = card.getByTestId('apply-form');
+  await form.getByLabel(/Applied at/).fill(weekAgo);
+  await form.getByLabel(/Note/).fill('E2E: shorter HEARTBEAT.md');
+  await form.getByRole('button', { name: 'Mark applied' }).click();
+  const applied = page.locator('[data-testid=suggestion][data-status=applied]').filter({ hasText: 'E2E: shorter HEARTBEAT.md' });
+  await applied.getByTestId('impact').waitFor();
+  await applied.getByTestId('impact-table').locator('[data-testid=compare-row]').first().waitFor();
+  assert.match(await applied.getByTestId('impact').innerText(), /Cost per heartbeat/);
+  await applied.scrollIntoViewIfNeeded();
+  await applied.screenshot({ path: join(RESULTS, '19-suggestion-impact.png') });
+  // Dismiss another open one, then reopen it.
+  const open = page.locator('[data-testid=suggestion][data-status=open]').first();
+  const title = (await open.locator('h3').innerText()).trim();
+  await open.getByRole('button', { name: 'Dismiss' }).click();
+  const dismissed = page.locator('[data-testid=suggestion][data-status=dismissed]').filter({ hasText: title });
+  await dismissed.waitFor();
+  await dismissed.getByRole('button', { name: 'Reopen' }).click();
+  await page.locator('[data-testid=suggestion][data-status=open]').filter({ hasText: title }).waitFor();
+});
+
+test('AI review: not configured on the demo server (said instead of a button); the per-agent switch saves', async () => {
+  const { rows: [s] } = await ctx.pg.query(`SELECT id FROM sessions WHERE kind = 'task' AND status = 'completed' ORDER BY id LIMIT 1`);
+  await page.goto(`${ctx.base}/sessions/${s.id}`);
+  await page.getByTestId('ai-not-configured').waitFor();
+  assert.equal(await page.getByRole('button', { name: 'Request AI review' }).count(), 0);
+  await page.goto(`${ctx.base}/improve#ai-review`);
+  const row = page.locator('[data-testid=policy-row][data-agent=atlas]');
+  await row.locator('label.switch').click();
+  await row.getByText('On', { exact: true }).waitFor();
+  assert.equal(await row.getByRole('switch').isChecked(), true);
+  await row.getByLabel(/Heartbeat sample rate/).fill('25');
+  await row.getByLabel(/Heartbeat sample rate/).press('Enter');
+  await waitFor(async () => {
+    const r = await gql(ctx, ctx.adminKey, '{ reviewPolicies { agentId enabled heartbeatSampleRate } }');
+    const p = r.data.reviewPolicies.find((x) => x.agentId === 'atlas');
+    return p?.enabled === true && Math.abs(p.heartbeatSampleRate - 0.25) < 1e-9;
+  }, 5000, 'policy saved');
+  await page.locator('#ai-review').screenshot({ path: join(RESULTS, '20-ai-review-policy.png') });
+});
+
+test('a viewer key can read but is denied the review form and every queue/Improve action (and the API says FORBIDDEN)', async () => {
   const viewer = await ctx.browser.newPage(); // new tab: its own session storage
   try {
     await signIn(viewer, ctx.viewerKey);
@@ -270,6 +452,27 @@ test('a viewer key can read but is denied the review form (and the API says FORB
     assert.equal(await viewer.getByTestId('review-form').count(), 0, 'no review form');
     assert.equal(await viewer.getByRole('button', { name: 'Edit' }).count(), 0, 'no edit buttons');
     await shot('12-viewer-denied', viewer);
+    // The queue: readable, but no claim/skip/submit anywhere, and the shortcuts do nothing.
+    await viewer.getByRole('link', { name: 'Review queue' }).click();
+    await viewer.getByTestId('queue-item').first().waitFor();
+    await viewer.getByTestId('queue-readonly').waitFor();
+    await viewer.getByTestId('review-panel').waitFor();
+    assert.equal(await viewer.getByTestId('claim-next').count(), 0, 'no claim-next');
+    assert.equal(await viewer.getByRole('button', { name: /^Claim/ }).count(), 0, 'no claim buttons');
+    assert.equal(await viewer.getByTestId('queue-form').count(), 0, 'no review form');
+    await viewer.keyboard.press('n');
+    await viewer.keyboard.press('1');
+    await viewer.waitForTimeout(300);
+    assert.equal(await viewer.getByText('Claimed by you').count(), 0, 'n claimed nothing');
+    await shot('21-viewer-queue', viewer);
+    const claim = await gql(ctx, ctx.viewerKey, 'mutation { claimNextQueueItem { sessionId } }');
+    assert.equal(claim.errors?.[0]?.extensions?.code, 'FORBIDDEN');
+    // Improve: readable, no actions.
+    await viewer.getByRole('link', { name: 'Improve' }).click();
+    await viewer.locator('[data-testid=chart-compare][data-state=ready]').waitFor();
+    assert.equal(await viewer.getByTestId('generate-suggestions').count(), 0, 'no generate button');
+    assert.equal(await viewer.getByRole('button', { name: 'Mark applied…' }).count(), 0, 'no mark applied');
+    assert.ok(await viewer.locator('[data-testid=policy-row] [role=switch]').first().isDisabled(), 'policy switch disabled');
     const r = await gql(ctx, ctx.viewerKey, 'mutation($i: CreateReviewInput!) { createReview(input: $i) { id } }', {
       i: { sessionId: '1', verdict: 'FAILED', rating: 1 },
     });

@@ -134,10 +134,19 @@ export default function ReviewQueuePage() {
     };
   }, [client, reload]);
 
+  const listRef = useRef<HTMLOListElement>(null);
   const select = useCallback((key: string | null) => {
     setSelected(key);
     setNotice(null);
-    if (key) document.querySelector(`[data-key="${CSS.escape(key)}"]`)?.scrollIntoView({ block: 'nearest' });
+    // Keep the selected row visible inside the list (never scroll the page itself).
+    const box = listRef.current;
+    const row = key ? box?.querySelector<HTMLElement>(`[data-key="${CSS.escape(key)}"]`) : null;
+    if (box && row) {
+      if (row.offsetTop < box.scrollTop) box.scrollTop = row.offsetTop;
+      else if (row.offsetTop + row.offsetHeight > box.scrollTop + box.clientHeight) {
+        box.scrollTop = row.offsetTop + row.offsetHeight - box.clientHeight;
+      }
+    }
   }, []);
 
   const doClaimNext = useCallback(async () => {
@@ -180,11 +189,14 @@ export default function ReviewQueuePage() {
     async (item: Item, message: string) => {
       const key = itemKey(item);
       setGone((g) => new Set(g).add(key));
-      setNotice(message);
+      setForm(EMPTY_FORM);
+      setLocalErrors({});
       // Next: my other claims first, else the most urgent free item.
       const r = await claimNext({ agentId: agent });
       const next = r.data?.claimNextQueueItem ?? null;
       if (next) {
+        setPinned(next);
+        select(itemKey(next));
         if (itemKey(next) === key) {
           // Still needs a human (e.g. a newer AI review disagrees with this one): keep it in view.
           setGone((g) => {
@@ -193,11 +205,12 @@ export default function ReviewQueuePage() {
             return n;
           });
           setNotice(`${message} It is still in the queue (${next.reasons.map(reasonLabel).join(', ').toLowerCase()}).`);
+        } else {
+          setNotice(message);
         }
-        setPinned(next);
-        select(itemKey(next));
       } else {
         select(successor(keys, key));
+        setNotice(r.error ? message : `${message} Nothing else to claim right now.`);
       }
       reload();
     },
@@ -400,7 +413,7 @@ export default function ReviewQueuePage() {
               Loading the queue…
             </div>
           ) : null}
-          <ol className="queue-items" data-testid="queue-items">
+          <ol className="queue-items" data-testid="queue-items" ref={listRef}>
             {items.map((i) => (
               <QueueRow
                 key={itemKey(i)}

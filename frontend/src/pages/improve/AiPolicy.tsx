@@ -11,12 +11,14 @@ import { fieldErrors, describeError } from '../../lib/errors';
 import { formatDateTime, formatPercent, formatRelative } from '../../lib/format';
 import { useNow } from '../../lib/hooks';
 
+const POLICY_CTX = { additionalTypenames: ['ReviewPolicy'] };
 const JOB_TONE: Record<string, string> = { queued: 'info', running: 'info', done: 'ok', failed: 'bad' };
 
 export function AiPolicySection() {
   const { can } = useAuth();
   const canWrite = can('reviews:write');
-  const [result] = useQuery({ query: ReviewPoliciesQuery });
+  // An empty policy list carries no ReviewPolicy typename: name it, so saving one refetches.
+  const [result] = useQuery({ query: ReviewPoliciesQuery, context: POLICY_CTX });
   const d = result.data;
   const settings = d?.reviewerSettings;
   const byAgent = new Map((d?.reviewPolicies ?? []).map((p) => [p.agentId, p]));
@@ -90,15 +92,18 @@ function PolicyRow({
   canWrite: boolean;
 }) {
   const [result, save] = useMutation(SetReviewPolicyMutation);
-  const enabled = policy?.enabled ?? false;
-  const reviewTasks = policy?.reviewTasks ?? true;
+  // Shown at once while the change is saved; the server's answer replaces it.
+  const [pending, setPending] = useState<{ enabled?: boolean; reviewTasks?: boolean } | null>(null);
+  const enabled = pending?.enabled ?? policy?.enabled ?? false;
+  const reviewTasks = pending?.reviewTasks ?? policy?.reviewTasks ?? true;
   const rate = policy?.heartbeatSampleRate ?? null;
   const [rateText, setRateText] = useState(rate === null ? '' : String(Math.round(rate * 1000) / 10));
   useEffect(() => setRateText(rate === null ? '' : String(Math.round(rate * 1000) / 10)), [rate]);
   const errors = fieldErrors(result.error);
 
-  const commit = (patch: { enabled?: boolean; reviewTasks?: boolean; rate?: number | null }) =>
-    save(
+  const commit = async (patch: { enabled?: boolean; reviewTasks?: boolean; rate?: number | null }) => {
+    setPending({ enabled: patch.enabled ?? enabled, reviewTasks: patch.reviewTasks ?? reviewTasks });
+    await save(
       {
         agentId,
         enabled: patch.enabled ?? enabled,
@@ -107,6 +112,8 @@ function PolicyRow({
       },
       { additionalTypenames: ['ReviewPolicy'] },
     );
+    setPending(null);
+  };
   const [localError, setLocalError] = useState<string | null>(null);
   const commitRate = () => {
     const t = rateText.trim();

@@ -41,7 +41,7 @@ export function SuggestionsSection({ window }: { window: Range }) {
   const { can } = useAuth();
   const canWrite = can('reviews:write');
   const [status, setStatus] = useState<StatusFilter>('');
-  const [result, refetch] = useQuery({ query: SuggestionsQuery, variables: { status: status || null, first: 50 } });
+  const [result, refetch] = useQuery({ query: SuggestionsQuery, variables: { status: status || null, first: 50 }, context: CTX });
   const [generated, generate] = useMutation(GenerateSuggestionsMutation);
   const [notice, setNotice] = useState<string | null>(null);
   const now = useNow(60_000);
