@@ -390,8 +390,9 @@ test('Improve: generate suggestions, mark one applied a week ago, its before/aft
   await page.getByTestId('generate-suggestions').click();
   await page.getByTestId('suggestions-notice').filter({ hasText: /suggestions? from/ }).waitFor();
   const showAll = page.getByRole('button', { name: /^Show all \d+ suggestions/ });
-  if (await showAll.count()) await showAll.click();
   const card = page.getByTestId('suggestion').filter({ hasText: 'heartbeats do nothing' }).first();
+  await waitFor(async () => (await showAll.count()) > 0 || (await card.count()) > 0, 10_000, 'the generated suggestions');
+  if (await showAll.count()) await showAll.click();
   await card.waitFor();
   // Evidence with links.
   await card.locator('details.evidence summary').click();
@@ -410,8 +411,9 @@ test('Improve: generate suggestions, mark one applied a week ago, its before/aft
   await applied.getByTestId('impact').waitFor();
   await applied.getByTestId('impact-table').locator('[data-testid=compare-row]').first().waitFor();
   assert.match(await applied.getByTestId('impact').innerText(), /Cost per heartbeat/);
-  await applied.scrollIntoViewIfNeeded();
-  await applied.screenshot({ path: join(RESULTS, '19-suggestion-impact.png') });
+  // Scroll the applied card to just below the sticky header, then take the screen.
+  await applied.evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 72));
+  await shot('19-suggestion-impact');
   // Dismiss another open one, then reopen it.
   const open = page.locator('[data-testid=suggestion][data-status=open]').first();
   const title = (await open.locator('h3').innerText()).trim();
@@ -432,6 +434,10 @@ test('AI review: not configured on the demo server (said instead of a button); t
   await row.locator('label.switch').click();
   await row.getByText('On', { exact: true }).waitFor();
   assert.equal(await row.getByRole('switch').isChecked(), true);
+  await waitFor(async () => {
+    const r = await gql(ctx, ctx.adminKey, '{ reviewPolicies { agentId enabled } }');
+    return r.data.reviewPolicies.some((p) => p.agentId === 'atlas' && p.enabled);
+  }, 5000, 'switch saved');
   await row.getByLabel(/Heartbeat sample rate/).fill('25');
   await row.getByLabel(/Heartbeat sample rate/).press('Enter');
   await waitFor(async () => {

@@ -89,9 +89,11 @@ describe('deltaWhiskers', () => {
     expect(whiskers.map((d) => d.value[2])).toEqual([0, 1]);
     expect(whiskers[0]?.itemStyle.color).toBe(CHANGE_COLORS.noise);
     expect(whiskers[1]?.itemStyle.color).toBe(CHANGE_COLORS.worse);
-    const dots = series[1]?.data as Array<{ value: number[]; symbol: string }>;
+    const dots = series[1]?.data as Array<{ value: number[]; symbol: string; itemStyle: { color: string; borderColor: string } }>;
     expect(dots).toHaveLength(3);
     expect(dots[2]?.symbol).toBe('emptyCircle');
+    expect(dots[2]?.itemStyle.color).toBe(LIGHT_THEME.background);
+    expect(dots[1]?.itemStyle.color).toBe(CHANGE_COLORS.worse);
   });
   it('a dashed zero line and a symmetric axis around it', () => {
     expect((series[1]?.markLine as { data: unknown[] }).data).toEqual([{ xAxis: 0 }]);
@@ -106,6 +108,8 @@ describe('deltaWhiskers', () => {
   it('extent and height helpers', () => {
     expect(whiskerExtent([])).toBe(1);
     expect(whiskerExtent([{ key: 'k', label: 'l', verdict: 'noise', value: 0.12, low: -0.3, high: 0.45, tooltip: '' }])).toBe(0.5);
+    expect(whiskerExtent([{ key: 'k', label: 'l', verdict: 'noise', value: 0, low: -1, high: 0.97, tooltip: '' }])).toBe(1.5);
+    expect(whiskerExtent([{ key: 'k', label: 'l', verdict: 'noise', value: 12, low: 3, high: 21, tooltip: '' }])).toBe(25);
     expect(whiskerHeight(1)).toBe(160);
     expect(whiskerHeight(10)).toBe(380);
   });

@@ -185,7 +185,8 @@ export function deltaWhiskers(rows: readonly WhiskerRow[], scale: DeltaScale, un
           value: [r.value as number, i],
           symbol: r.verdict === 'untested' ? 'emptyCircle' : 'circle',
           itemStyle: {
-            color: CHANGE_COLORS[r.verdict],
+            // A hollow dot: filled with the chart background in either theme.
+            color: r.verdict === 'untested' ? theme.background : CHANGE_COLORS[r.verdict],
             borderColor: r.verdict === 'untested' ? CHANGE_COLORS.noise : CHANGE_COLORS[r.verdict],
             borderWidth: r.verdict === 'untested' ? 2 : 0,
           },

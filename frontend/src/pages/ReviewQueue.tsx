@@ -105,10 +105,12 @@ export default function ReviewQueuePage() {
     (selected ? (items.find((i) => itemKey(i) === selected) ?? (pinned && itemKey(pinned) === selected ? pinned : null)) : null) ?? null;
   const { chips, total } = reasonChips(data?.counts ?? []);
 
-  // Select the first item once the list arrives (nothing claimed: just a preview).
+  // Select the first item once the list arrives, or when the selected one left the queue
+  // (reviewed by someone else meanwhile). Nothing is claimed by this: it is a preview.
+  const hasCurrent = current !== null;
   useEffect(() => {
-    if (selected === null && keys.length > 0) setSelected(keys[0] ?? null);
-  }, [keys, selected]);
+    if (keys.length > 0 && (selected === null || !hasCurrent)) setSelected(keys[0] ?? null);
+  }, [keys, selected, hasCurrent]);
 
   // A new item: fresh form.
   useEffect(() => {
@@ -378,7 +380,7 @@ export default function ReviewQueuePage() {
       </div>
 
       {!canWrite ? (
-        <div className="banner info" data-testid="queue-readonly" style={{ marginBottom: 16 }}>
+        <div className="banner banner-block info" data-testid="queue-readonly" style={{ marginBottom: 16 }}>
           Your key can read the queue but not review: claiming, skipping and submitting need the <code>reviews:write</code>{' '}
           scope.
         </div>

@@ -103,7 +103,7 @@ function PolicyRow({
 
   const commit = async (patch: { enabled?: boolean; reviewTasks?: boolean; rate?: number | null }) => {
     setPending({ enabled: patch.enabled ?? enabled, reviewTasks: patch.reviewTasks ?? reviewTasks });
-    await save(
+    const r = await save(
       {
         agentId,
         enabled: patch.enabled ?? enabled,
@@ -112,8 +112,11 @@ function PolicyRow({
       },
       { additionalTypenames: ['ReviewPolicy'] },
     );
-    setPending(null);
+    if (r.error) setPending(null);
   };
+  // The refetched policy replaces the optimistic values.
+  const updatedAt = policy?.updatedAt;
+  useEffect(() => setPending(null), [updatedAt]);
   const [localError, setLocalError] = useState<string | null>(null);
   const commitRate = () => {
     const t = rateText.trim();
