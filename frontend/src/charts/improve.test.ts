@@ -141,6 +141,12 @@ describe('agreementOverTime', () => {
     expect(series[1]?.data).toEqual([]);
     expect((o.yAxis as { max: number }).max).toBe(1);
   });
+  it('spans the whole window when given one', () => {
+    const from = new Date('2026-11-13T00:00:00Z');
+    const to = new Date('2026-11-27T00:00:00Z');
+    const x = agreementOverTime(pts, LIGHT_THEME, { from, to }).xAxis as { min: number; max: number };
+    expect([x.min, x.max]).toEqual([from.getTime(), to.getTime()]);
+  });
   it('tooltip reads agreement with its counts', () => {
     const o = agreementOverTime(pts, LIGHT_THEME);
     const fmt = (o.tooltip as { formatter: (p: unknown) => string }).formatter;

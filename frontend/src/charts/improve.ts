@@ -222,7 +222,11 @@ export function isEmptyAgreement(points: readonly AgreementPointIn[]): boolean {
 }
 
 /** One line per reviewer model: share of verdicts that match the human's; dot size ~ pairs. */
-export function agreementOverTime(points: readonly AgreementPointIn[], theme: ChartTheme): ChartOption {
+export function agreementOverTime(
+  points: readonly AgreementPointIn[],
+  theme: ChartTheme,
+  window?: { from: Date; to: Date },
+): ChartOption {
   const models = [...new Set(points.map((p) => p.reviewerModel))].sort((a, b) => a.localeCompare(b));
   const colors = groupColors(models, theme);
   const base = baseOption(theme);
@@ -245,6 +249,8 @@ export function agreementOverTime(points: readonly AgreementPointIn[], theme: Ch
     },
     xAxis: {
       type: 'time',
+      // The whole window, so a lone point sits where it belongs in time.
+      ...(window ? { min: window.from.getTime(), max: window.to.getTime() } : {}),
       axisLine: { lineStyle: { color: theme.grid } },
       axisLabel: { color: theme.muted, hideOverlap: true },
       splitLine: { show: false },
@@ -261,6 +267,7 @@ export function agreementOverTime(points: readonly AgreementPointIn[], theme: Ch
       type: 'line' as const,
       connectNulls: true,
       showAllSymbol: true,
+      symbol: 'circle',
       itemStyle: { color: colors[m] ?? theme.muted },
       lineStyle: { width: 2 },
       symbolSize: (v: unknown) => {

@@ -24,8 +24,9 @@ export function AgreementSection({ windows }: { windows: Windows }) {
   });
   const data = result.data?.judgeAgreement;
   const chart = useMemo(
-    () => (data ? { option: agreementOverTime(data.points, chartTheme), empty: isEmptyAgreement(data.points) } : null),
-    [data, chartTheme],
+    () => (data ? { option: agreementOverTime(data.points, chartTheme, { from, to }), empty: isEmptyAgreement(data.points) } : null),
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [data, chartTheme, from.getTime(), to.getTime()],
   );
 
   return (
