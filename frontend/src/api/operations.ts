@@ -61,6 +61,10 @@ graphql(`
     summary
     reviewerKind
     reviewerModel
+    confidence
+    inputTokens
+    outputTokens
+    cost
     createdBy
     editable
     createdAt
@@ -609,12 +613,8 @@ graphql(`
 graphql(`
   fragment FullReviewFields on Review {
     ...ReviewFields
-    confidence
     evidence
     suggestions
-    inputTokens
-    outputTokens
-    cost
   }
 `);
 

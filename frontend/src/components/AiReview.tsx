@@ -22,11 +22,14 @@ export function RequestAiReview({
   sessionId,
   runId = null,
   onDone,
+  revision,
 }: {
   sessionId: string;
   runId?: string | null;
   /** Called once when a followed job finishes (e.g. to reload the reviews). */
   onDone?: () => void;
+  /** Changes when the target's reviews change (e.g. an AI verdict arrived live): re-read the job. */
+  revision?: string | number;
 }) {
   const { can } = useAuth();
   const allowed = can('reviews:write');
@@ -43,6 +46,10 @@ export function RequestAiReview({
 
   const job = (jobs.data?.reviewJobs ?? []).find((j) => (j.runId ?? null) === (runId ?? null)) ?? null;
   const active = job !== null && ACTIVE.has(job.status);
+
+  useEffect(() => {
+    if (revision !== undefined && allowed && configured) refetchJobs({ requestPolicy: 'network-only' });
+  }, [revision, allowed, configured, refetchJobs]);
 
   // Follow an active job every 3 s; tell the parent once when it finishes.
   const wasActive = useRef(false);

@@ -5,7 +5,7 @@ import type { ReviewFieldsFragment, Verdict } from '../gql/graphql';
 import { useAuth } from '../app/auth';
 import { describeError, fieldErrors, problemsOf } from '../lib/errors';
 import { VERDICTS } from '../lib/filters';
-import { formatDateTime, formatRelative } from '../lib/format';
+import { formatDateTime, formatRelative, formatTokens, formatUSD } from '../lib/format';
 import { Stars, VerdictBadge, label } from './Badges';
 
 const VERDICT_HELP: Record<Verdict, string> = {
@@ -275,6 +275,7 @@ export function ReviewList({ reviews, now }: { reviews: ReviewFieldsFragment[]; 
                   ? `AI review${r.reviewerModel ? ` · ${r.reviewerModel}` : ''}`
                   : `by ${r.createdBy ?? 'unknown key'}`}
               </span>
+              {r.reviewerKind === 'AI' ? <AiCost review={r} /> : null}
               <span title={formatDateTime(r.createdAt)}>{formatRelative(r.createdAt, now)}</span>
               {r.updatedAt !== r.createdAt && Date.parse(r.updatedAt) - Date.parse(r.createdAt) > 1000 ? (
                 <span title={formatDateTime(r.updatedAt)}>edited</span>
@@ -285,6 +286,18 @@ export function ReviewList({ reviews, now }: { reviews: ReviewFieldsFragment[]; 
         ),
       )}
     </div>
+  );
+}
+
+/** What an AI review cost and how sure it was (null values: not reported, so not shown). */
+function AiCost({ review }: { review: ReviewFieldsFragment }) {
+  const tokens = review.inputTokens === null && review.outputTokens === null ? null : (review.inputTokens ?? 0) + (review.outputTokens ?? 0);
+  return (
+    <>
+      {review.confidence !== null ? <span>{Math.round(review.confidence * 100)}% confident</span> : null}
+      {tokens !== null ? <span title={`${formatTokens(review.inputTokens)} in · ${formatTokens(review.outputTokens)} out`}>{formatTokens(tokens)} tokens</span> : null}
+      {review.cost !== null ? <span>{formatUSD(review.cost)}</span> : null}
+    </>
   );
 }
 

@@ -293,7 +293,12 @@ function HeartbeatPanel({ beat, onClose }: { beat: Beat; onClose: () => void }) 
             {result.data?.run ? <ReviewList reviews={result.data.run.reviews} now={now} /> : <div className="card-pad muted">Loading…</div>}
           </div>
         </div>
-        <RequestAiReview sessionId={beat.sessionId} runId={beat.id} onDone={() => reload({ requestPolicy: 'network-only' })} />
+        <RequestAiReview
+          sessionId={beat.sessionId}
+          runId={beat.id}
+          onDone={() => reload({ requestPolicy: 'network-only' })}
+          revision={result.data?.run?.reviews.map((r) => r.id).join(',')}
+        />
         <ReviewComposer sessionId={beat.sessionId} runId={beat.id} />
       </div>
     </dialog>

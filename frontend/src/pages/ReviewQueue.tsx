@@ -750,8 +750,8 @@ function AiVerdict({ review, brief }: { review: FullReviewFieldsFragment | null;
       ) : null}
       <span className="review-meta">
         {r.reviewerModel ?? 'model unknown'} · {formatDateTime(r.createdAt, { short: true })}
-        {review?.cost ? ` · review cost ${formatUSD(review.cost)}` : ''}
-        {review?.inputTokens ? ` · ${formatTokens(Number(review.inputTokens) + Number(review.outputTokens ?? 0))} tokens` : ''}
+        {review?.inputTokens !== null && review?.inputTokens !== undefined ? ` · ${formatTokens(review.inputTokens + (review.outputTokens ?? 0))} tokens` : ''}
+        {review?.cost ? ` · ${formatUSD(review.cost)}` : ''}
       </span>
     </div>
   );

@@ -144,7 +144,7 @@ export default function SessionDetailPage({ id }: { id: string }) {
               <h2 id="reviews-h">Reviews</h2>
               <span className="muted">{session.reviews.length}</span>
             </div>
-            <RequestAiReview sessionId={session.id} />
+            <RequestAiReview sessionId={session.id} revision={session.reviews.map((r) => r.id).join(',')} />
             <ReviewList reviews={session.reviews} now={now} />
             <div className="card-pad" style={{ borderTop: '1px solid var(--border)' }}>
               <h3 style={{ marginBottom: 12 }}>{can('reviews:write') ? 'Your review' : 'Write a review'}</h3>
