@@ -362,6 +362,12 @@ test('review queue: claim an item, review it from the keyboard, it leaves the qu
   await shot('16-queue-shortcuts');
   await page.keyboard.press('Escape');
   await page.getByTestId('shortcut-help').waitFor({ state: 'detached' });
+  // n claims the next item (our own open claim comes back first), u gives it back.
+  await page.keyboard.press('n');
+  await panel.getByTestId('claim-bar').getByText(/Claimed by you/).waitFor();
+  const claimedKey = await panel.getAttribute('data-key');
+  await page.keyboard.press('u');
+  await page.locator(`[data-testid=review-panel][data-key="${claimedKey}"] [data-testid=claim-bar]`).getByText(/Not claimed/).waitFor();
 });
 
 async function canvasPixels(selector) {
