@@ -301,6 +301,7 @@ class _Builder:
 
     def add_review(self, session_id: int, run_id: int | None, at: datetime, hint: str) -> None:
         rng = self.rng
+        at = min(at, self.anchor)  # never a review from the future
         weights = {
             "completed": [70, 20, 5, 5],
             "failed": [5, 20, 70, 5],

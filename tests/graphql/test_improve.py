@@ -16,7 +16,7 @@ WEEK_A = {"aFrom": "2026-11-06T12:00:00Z", "aTo": "2026-11-13T12:00:00Z"}
 WEEK_B = {"bFrom": "2026-11-13T12:00:00Z", "bTo": "2026-11-20T12:00:00Z"}
 QUEUE = """query($first: Int) { reviewQueue(first: $first) {
   nextCursor counts { reason count }
-  items { sessionId runId reasons priority claimed claimedByMe latestAi { verdict confidence }
+  items { sessionId runId reasons priority claimed claimedByMe claimedBy latestAi { verdict confidence }
           session { key } } } }"""
 
 
@@ -32,7 +32,9 @@ async def test_queue_claim_conflict_and_submit(api: dict[str, Api]) -> None:
     assert await api["operator"].error_code(claim, {"s": item["sessionId"]}) == "CONFLICT"
     theirs = (await api["operator"].ok(QUEUE, {"first": 200}))["reviewQueue"]["items"]
     held = [i for i in theirs if i["sessionId"] == item["sessionId"]]
-    assert all(i["claimed"] and not i["claimedByMe"] for i in held)
+    assert all(
+        i["claimed"] and not i["claimedByMe"] and i["claimedBy"] == "test reviewer" for i in held
+    )
     submitted = await api["reviewer"].ok(
         """mutation($s: ID!) { submitQueueReview(sessionId: $s, verdict: PARTIAL, rating: 3,
              summary: "checked by hand") { id verdict createdBy reviewerKind } }""",

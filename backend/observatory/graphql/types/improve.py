@@ -101,6 +101,13 @@ class QueueItem:
     claimed: bool = strawberry.field(description="Someone (maybe you) holds a claim on it.")
     claimed_by_me: bool
     cursor: str
+    _claimed_by_key_id: strawberry.Private[int | None]
+
+    @strawberry.field(description="Name of the API key holding the claim, if any.")
+    async def claimed_by(self, info: Info) -> str | None:
+        if self._claimed_by_key_id is None:
+            return None
+        return await info.context.loaders.key_name.load(self._claimed_by_key_id)
 
     @strawberry.field
     async def session(self, info: Info) -> Session:
@@ -116,6 +123,7 @@ class QueueItem:
             claim_expires_at=i.claim_expires_at,
             claimed=i.claimed_by_api_key_id is not None or i.claim_expires_at is not None,
             claimed_by_me=i.claimed_by_me, cursor=i.cursor,
+            _claimed_by_key_id=i.claimed_by_api_key_id,
         )  # fmt: skip
 
 
@@ -170,7 +178,7 @@ class ModelAgreement:
     reviewer_model: str
     stats: AgreementStats
     kappa: float | None = strawberry.field(description="Cohen's kappa on verdicts.")
-    confusion: JSON = strawberry.field(description="{aiVerdict: {humanVerdict: count}}.")
+    confusion: JSON = strawberry.field(description="{humanVerdict: {aiVerdict: count}}.")
 
 
 @strawberry.type(description="How often the AI judge agrees with humans, per reviewer model.")
@@ -205,6 +213,10 @@ class MetricComparison:
     b: float | None
     n_a: int
     n_b: int
+    events_a: int | None = strawberry.field(
+        description="Numerator of a rate in a (e.g. successes)."
+    )
+    events_b: int | None
     delta: float | None = strawberry.field(description="b minus a.")
     relative_delta: float | None
     ci_low: float | None = strawberry.field(description="95% interval of the delta.")
@@ -218,7 +230,8 @@ class MetricComparison:
     def build(cls, m: compare.MetricComparison) -> MetricComparison:
         return cls(
             metric=m.metric, label=m.label, unit=m.unit, higher_is_better=m.higher_is_better,
-            method=m.method, a=m.a, b=m.b, n_a=m.n_a, n_b=m.n_b, delta=m.delta,
+            method=m.method, a=m.a, b=m.b, n_a=m.n_a, n_b=m.n_b, events_a=m.events_a,
+            events_b=m.events_b, delta=m.delta,
             relative_delta=m.relative_delta, ci_low=m.ci_low, ci_high=m.ci_high,
             p_value=m.p_value, p_adjusted=m.p_adjusted, significant=m.significant, change=m.change,
         )  # fmt: skip
