@@ -140,6 +140,25 @@ export const SyncStatusSubscription = graphql(`
   }
 `);
 
+/** A run as the heartbeat list and the review queue show it. */
+graphql(`
+  fragment RunFields on Run {
+    id
+    status
+    startedAt
+    finishedAt
+    durationMs
+    model
+    totalTokens
+    cost
+    error
+    promptPreview
+    outcomePreview
+    toolCallCount
+    toolErrorCount
+  }
+`);
+
 export const HeartbeatsQuery = graphql(`
   query Heartbeats($filter: HeartbeatFilter, $first: Int, $after: String) {
     heartbeats(filter: $filter, first: $first, after: $after) {
@@ -151,20 +170,8 @@ export const HeartbeatsQuery = graphql(`
       edges {
         cursor
         node {
-          id
+          ...RunFields
           sessionId
-          status
-          startedAt
-          finishedAt
-          durationMs
-          model
-          totalTokens
-          cost
-          error
-          promptPreview
-          outcomePreview
-          toolCallCount
-          toolErrorCount
           agent {
             id
             displayName
@@ -249,37 +256,44 @@ export const SessionDetailQuery = graphql(`
   }
 `);
 
+/** One page of a transcript: a session's or a run's messages. */
+graphql(`
+  fragment TranscriptPage on MessageConnection {
+    totalCount
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+    edges {
+      node {
+        id
+        seq
+        role
+        text
+        createdAt
+        model
+        inputTokens
+        outputTokens
+        cost
+        isError
+        runId
+        content
+        toolCalls {
+          id
+          name
+          arguments
+        }
+      }
+    }
+  }
+`);
+
 export const TranscriptQuery = graphql(`
   query Transcript($id: ID!, $first: Int, $after: String) {
     session(id: $id) {
       id
       messages(first: $first, after: $after) {
-        totalCount
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-        edges {
-          node {
-            id
-            seq
-            role
-            text
-            createdAt
-            model
-            inputTokens
-            outputTokens
-            cost
-            isError
-            runId
-            content
-            toolCalls {
-              id
-              name
-              arguments
-            }
-          }
-        }
+        ...TranscriptPage
       }
     }
   }
@@ -307,12 +321,19 @@ export const DeleteReviewMutation = graphql(`
   }
 `);
 
+/** What archiving or unarchiving a session changes. */
+graphql(`
+  fragment ArchiveState on Session {
+    id
+    status
+    archivedAt
+  }
+`);
+
 export const ArchiveSessionMutation = graphql(`
   mutation ArchiveSession($id: ID!) {
     archiveSession(id: $id) {
-      id
-      status
-      archivedAt
+      ...ArchiveState
     }
   }
 `);
@@ -320,41 +341,48 @@ export const ArchiveSessionMutation = graphql(`
 export const UnarchiveSessionMutation = graphql(`
   mutation UnarchiveSession($id: ID!) {
     unarchiveSession(id: $id) {
-      id
-      status
-      archivedAt
+      ...ArchiveState
     }
+  }
+`);
+
+/** The totals the dashboard shows overall and per agent. */
+graphql(`
+  fragment MetricTotals on MetricSummary {
+    runCount
+    sessionCount
+    failedRuns
+    totalTokens
+    cost
+    durationP50Ms
+    durationP95Ms
+    reviewCount
+    successRate
+  }
+`);
+
+graphql(`
+  fragment MetricPointFields on MetricPoint {
+    bucketStart
+    group
+    runCount
+    totalTokens
+    cost
   }
 `);
 
 export const DashboardQuery = graphql(`
   query Dashboard($from: DateTime!, $to: DateTime!, $bucket: MetricBucket!, $filter: MetricFilterInput) {
     summary: metricSummary(from: $from, to: $to, filter: $filter) {
-      runCount
-      sessionCount
-      failedRuns
-      totalTokens
-      cost
-      durationP50Ms
-      durationP95Ms
+      ...MetricTotals
       heartbeatRuns
       heartbeatCost
-      reviewCount
-      successRate
     }
     agents {
       id
       displayName
       metrics(from: $from, to: $to) {
-        runCount
-        sessionCount
-        failedRuns
-        totalTokens
-        cost
-        durationP50Ms
-        durationP95Ms
-        reviewCount
-        successRate
+        ...MetricTotals
         sessionsByStatus {
           status
           count
@@ -363,11 +391,7 @@ export const DashboardQuery = graphql(`
     }
     triggers: metricSeries(groupBy: TRIGGER, bucket: $bucket, from: $from, to: $to, filter: $filter) {
       points {
-        bucketStart
-        group
-        runCount
-        totalTokens
-        cost
+        ...MetricPointFields
       }
     }
     verdicts: verdictSeries(bucket: $bucket, from: $from, to: $to, filter: $filter) {
@@ -394,11 +418,7 @@ export const UsageSeriesQuery = graphql(`
     metricSeries(groupBy: $groupBy, bucket: $bucket, from: $from, to: $to, filter: $filter) {
       groups
       points {
-        bucketStart
-        group
-        runCount
-        totalTokens
-        cost
+        ...MetricPointFields
       }
     }
   }
@@ -521,12 +541,18 @@ graphql(`
   }
 `);
 
+graphql(`
+  fragment ReviewerSettingsFields on ReviewerSettings {
+    configured
+    model
+    defaultHeartbeatSampleRate
+  }
+`);
+
 export const ReviewerSettingsQuery = graphql(`
   query ReviewerSettings {
     reviewerSettings {
-      configured
-      model
-      defaultHeartbeatSampleRate
+      ...ReviewerSettingsFields
     }
   }
 `);
@@ -593,20 +619,8 @@ export const QueueTargetQuery = graphql(`
 
 graphql(`
   fragment QueueRunFields on Run {
-    id
+    ...RunFields
     trigger
-    status
-    startedAt
-    finishedAt
-    durationMs
-    model
-    totalTokens
-    cost
-    error
-    promptPreview
-    outcomePreview
-    toolCallCount
-    toolErrorCount
   }
 `);
 
@@ -623,32 +637,7 @@ export const RunTranscriptQuery = graphql(`
     run(id: $id) {
       id
       messages(first: $first, after: $after) {
-        totalCount
-        pageInfo {
-          hasNextPage
-          endCursor
-        }
-        edges {
-          node {
-            id
-            seq
-            role
-            text
-            createdAt
-            model
-            inputTokens
-            outputTokens
-            cost
-            isError
-            runId
-            content
-            toolCalls {
-              id
-              name
-              arguments
-            }
-          }
-        }
+        ...TranscriptPage
       }
     }
   }
@@ -729,6 +718,16 @@ export const ComparePeriodsQuery = graphql(`
   }
 `);
 
+graphql(`
+  fragment AgreementStatsFields on AgreementStats {
+    pairs
+    verdictMatches
+    agreementRate
+    meanAbsRatingDiff
+    meanRatingDiff
+  }
+`);
+
 export const JudgeAgreementQuery = graphql(`
   query JudgeAgreement($from: DateTime!, $to: DateTime!, $bucket: String!) {
     judgeAgreement(from: $from, to: $to, bucket: $bucket) {
@@ -736,11 +735,7 @@ export const JudgeAgreementQuery = graphql(`
         bucket
         reviewerModel
         stats {
-          pairs
-          verdictMatches
-          agreementRate
-          meanAbsRatingDiff
-          meanRatingDiff
+          ...AgreementStatsFields
         }
       }
       models {
@@ -748,11 +743,7 @@ export const JudgeAgreementQuery = graphql(`
         kappa
         confusion
         stats {
-          pairs
-          verdictMatches
-          agreementRate
-          meanAbsRatingDiff
-          meanRatingDiff
+          ...AgreementStatsFields
         }
       }
     }
@@ -845,9 +836,7 @@ export const SetSuggestionStatusMutation = graphql(`
 export const ReviewPoliciesQuery = graphql(`
   query ReviewPolicies {
     reviewerSettings {
-      configured
-      model
-      defaultHeartbeatSampleRate
+      ...ReviewerSettingsFields
     }
     reviewPolicies {
       ...ReviewPolicyFields
