@@ -46,3 +46,19 @@ export function label(value: string): string {
   const s = value.replace(/_/g, ' ').toLowerCase();
   return s.charAt(0).toUpperCase() + s.slice(1);
 }
+
+/** A list cell: the latest review's verdict and stars, or a dash when there is none. */
+export function LatestReview({
+  review,
+}: {
+  review: { verdict: Verdict; rating: number; reviewerKind: ReviewerKind } | null;
+}) {
+  return review ? (
+    <span className="row">
+      <VerdictBadge verdict={review.verdict} kind={review.reviewerKind} />
+      <Stars rating={review.rating} />
+    </span>
+  ) : (
+    <span className="muted">—</span>
+  );
+}

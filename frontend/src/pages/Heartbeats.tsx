@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import { useCallback, useMemo, useRef, useState, type KeyboardEvent } from 'react';
 import { useQuery } from 'urql';
 import { Link } from 'wouter';
 import { HeartbeatsQuery, RunReviewsQuery } from '../api/operations';
 import type { HeartbeatsQuery as HeartbeatsResult } from '../gql/graphql';
-import { Stars, StatusBadge, VerdictBadge, label } from '../components/Badges';
+import { LatestReview, StatusBadge, label } from '../components/Badges';
+import { Panel } from '../components/Panel';
 import { MultiSelect } from '../components/MultiSelect';
 import { RangeSelect, SearchBox, TriStateSelect, useAgentOptions } from '../components/FilterControls';
 import { ReviewComposer, ReviewList } from '../components/Reviews';
@@ -176,14 +177,7 @@ export default function HeartbeatsPage() {
                   <td className="num">{formatTokens(b.totalTokens)}</td>
                   <td className="num">{formatUSD(b.cost)}</td>
                   <td>
-                    {b.latestReview ? (
-                      <span className="row">
-                        <VerdictBadge verdict={b.latestReview.verdict} kind={b.latestReview.reviewerKind} />
-                        <Stars rating={b.latestReview.rating} />
-                      </span>
-                    ) : (
-                      <span className="muted">—</span>
-                    )}
+                    <LatestReview review={b.latestReview} />
                   </td>
                 </tr>
               ))}
@@ -228,30 +222,15 @@ export default function HeartbeatsPage() {
 }
 
 function HeartbeatPanel({ beat, onClose }: { beat: Beat; onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
   const [result, reload] = useQuery({ query: RunReviewsQuery, variables: { id: beat.id } });
   const now = useNow(30_000);
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-  }, []);
   return (
-    <dialog
-      ref={ref}
-      className="panel"
+    <Panel
+      titleId="hb-title"
+      title={`Heartbeat · ${beat.agent.displayName ?? beat.agent.id}`}
+      testId="heartbeat-panel"
       onClose={onClose}
-      onClick={(e) => e.target === ref.current && ref.current?.close()}
-      aria-labelledby="hb-title"
-      data-testid="heartbeat-panel"
     >
-      <div className="card-head">
-        <h2 id="hb-title">
-          Heartbeat · {beat.agent.displayName ?? beat.agent.id}
-        </h2>
-        <button type="button" className="btn btn-ghost btn-icon" aria-label="Close" onClick={() => ref.current?.close()}>
-          ✕
-        </button>
-      </div>
       <div className="panel-body stack">
         <dl className="kv">
           <dt>Started</dt>
@@ -301,6 +280,6 @@ function HeartbeatPanel({ beat, onClose }: { beat: Beat; onClose: () => void }) 
         />
         <ReviewComposer sessionId={beat.sessionId} runId={beat.id} />
       </div>
-    </dialog>
+    </Panel>
   );
 }

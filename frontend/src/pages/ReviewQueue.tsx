@@ -18,6 +18,7 @@ import {
 import type { FullReviewFieldsFragment, QueueItemFieldsFragment, QueueRunFieldsFragment, RunStatus, SessionStatus, Verdict } from '../gql/graphql';
 import { useAuth } from '../app/auth';
 import { Stars, StatusBadge, VerdictBadge, label } from '../components/Badges';
+import { Panel } from '../components/Panel';
 import { Empty, ErrorBanner } from '../components/States';
 import { Transcript } from '../components/Transcript';
 import { describeError, fieldErrors, hasCode } from '../lib/errors';
@@ -923,26 +924,8 @@ function Excerpt({ label: title, children, tone }: { label: string; children: Re
 }
 
 function ShortcutHelp({ onClose }: { onClose: () => void }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (d && !d.open) d.showModal();
-  }, []);
   return (
-    <dialog
-      ref={ref}
-      className="panel"
-      onClose={onClose}
-      onClick={(e) => e.target === ref.current && ref.current?.close()}
-      aria-labelledby="keys-title"
-      data-testid="shortcut-help"
-    >
-      <div className="card-head">
-        <h2 id="keys-title">Keyboard shortcuts</h2>
-        <button type="button" className="btn btn-ghost btn-icon" aria-label="Close" onClick={() => ref.current?.close()}>
-          ✕
-        </button>
-      </div>
+    <Panel titleId="keys-title" title="Keyboard shortcuts" testId="shortcut-help" onClose={onClose}>
       <div className="panel-body">
         <table className="shortcuts">
           <tbody>
@@ -962,6 +945,6 @@ function ShortcutHelp({ onClose }: { onClose: () => void }) {
           </tbody>
         </table>
       </div>
-    </dialog>
+    </Panel>
   );
 }

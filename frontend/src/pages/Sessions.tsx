@@ -3,7 +3,7 @@ import { useClient, useQuery } from 'urql';
 import { Link, useLocation } from 'wouter';
 import { SessionCreatedSubscription, SessionUpdatedSubscription, SessionsQuery } from '../api/operations';
 import type { SessionRowFragment } from '../gql/graphql';
-import { KindTag, Stars, StatusBadge, VerdictBadge, label } from '../components/Badges';
+import { KindTag, LatestReview, StatusBadge, label } from '../components/Badges';
 import { MultiSelect } from '../components/MultiSelect';
 import { RangeSelect, SearchBox, TriStateSelect, useAgentOptions } from '../components/FilterControls';
 import { Empty, ErrorBanner, SkeletonRows } from '../components/States';
@@ -405,14 +405,7 @@ function SessionsTable({
               <td className="num">{formatTokens(s.totalTokens)}</td>
               <td className="num">{formatUSD(s.totalCost)}</td>
               <td>
-                {s.latestReview ? (
-                  <span className="row">
-                    <VerdictBadge verdict={s.latestReview.verdict} kind={s.latestReview.reviewerKind} />
-                    <Stars rating={s.latestReview.rating} />
-                  </span>
-                ) : (
-                  <span className="muted">—</span>
-                )}
+                <LatestReview review={s.latestReview} />
               </td>
             </tr>
           ))}
