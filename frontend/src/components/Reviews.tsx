@@ -135,21 +135,7 @@ export function ReviewForm({
         <legend className="field-label" style={{ marginBottom: 4 }}>
           Rating
         </legend>
-        <div className="rating" id={`${id}-rating`} tabIndex={-1} role="radiogroup" aria-label="Rating">
-          {[1, 2, 3, 4, 5].map((n) => (
-            <label key={n} className={values.rating !== null && n <= values.rating ? 'on' : undefined} title={`${n} of 5`}>
-              <input
-                type="radio"
-                name={`${id}-rating`}
-                value={n}
-                checked={values.rating === n}
-                onChange={() => set({ rating: n })}
-                aria-label={`${n} of 5`}
-              />
-              ★
-            </label>
-          ))}
-        </div>
+        <RatingInput name={`${id}-rating`} id={`${id}-rating`} value={values.rating} onChange={(rating) => set({ rating })} />
         {errors.rating ? (
           <span className="field-error" role="alert">
             {errors.rating}
@@ -203,6 +189,32 @@ export function ReviewForm({
 }
 
 /** Reviews with who wrote them; the author (or an admin) can edit or delete. */
+/** Five radio stars, 1–5; the ones up to the chosen rating are lit. */
+export function RatingInput({
+  name,
+  value,
+  onChange,
+  id,
+  testId,
+}: {
+  name: string;
+  value: number | null;
+  onChange: (rating: number) => void;
+  /** Makes the group focusable by id (to point at a validation error). */
+  id?: string;
+  testId?: string;
+}) {
+  return (
+    <div className="rating" id={id} tabIndex={id ? -1 : undefined} role="radiogroup" aria-label="Rating" data-testid={testId}>
+      {[1, 2, 3, 4, 5].map((n) => (
+        <label key={n} className={value !== null && n <= value ? 'on' : undefined} title={`${n} of 5`}>
+          <input type="radio" name={name} value={n} checked={value === n} onChange={() => onChange(n)} aria-label={`${n} of 5`} />★
+        </label>
+      ))}
+    </div>
+  );
+}
+
 export function ReviewList({ reviews, now }: { reviews: ReviewFieldsFragment[]; now: number }) {
   const [editing, setEditing] = useState<string | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);

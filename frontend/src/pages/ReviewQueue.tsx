@@ -19,6 +19,7 @@ import type { FullReviewFieldsFragment, QueueItemFieldsFragment, QueueRunFieldsF
 import { useAuth } from '../app/auth';
 import { Stars, StatusBadge, VerdictBadge, label } from '../components/Badges';
 import { Panel } from '../components/Panel';
+import { RatingInput } from '../components/Reviews';
 import { Empty, ErrorBanner } from '../components/States';
 import { Transcript } from '../components/Transcript';
 import { describeError, fieldErrors, hasCode } from '../lib/errors';
@@ -820,13 +821,7 @@ function HumanForm({
       <fieldset className="field" disabled={disabled} style={{ border: 0, padding: 0, margin: 0 }}>
         <legend className="sr-only">Rating</legend>
         <div className="row">
-          <div className="rating" role="radiogroup" aria-label="Rating" data-testid="queue-rating">
-            {[1, 2, 3, 4, 5].map((n) => (
-              <label key={n} className={form.rating !== null && n <= form.rating ? 'on' : undefined} title={`${n} of 5`}>
-                <input type="radio" name={`${id}-rating`} value={n} checked={form.rating === n} onChange={() => setForm({ rating: n })} aria-label={`${n} of 5`} />★
-              </label>
-            ))}
-          </div>
+          <RatingInput name={`${id}-rating`} value={form.rating} onChange={(rating) => setForm({ rating })} testId="queue-rating" />
           <span className={armed ? 'badge accent' : 'muted'} style={{ fontSize: 12 }} data-testid="rating-armed">
             {armed ? 'Rating: press 1–5' : (
               <>
