@@ -1,4 +1,4 @@
-import { useEffect, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { useSearch, useLocation } from 'wouter';
 import type { Connection, LiveState } from './network';
 import { queryString } from './filters';
@@ -40,4 +40,28 @@ export function useDebounced<T>(value: T, ms: number): T {
     return () => clearTimeout(t);
   }, [value, ms]);
   return v;
+}
+
+/**
+ * A time window read from the URL (presets are relative to now, so it is resolved again when the
+ * hour turns), the URL query itself, and a setter that patches it (null or '' drops a key).
+ */
+export function useUrlWindow<T>(
+  resolve: (params: URLSearchParams, now: Date) => T,
+): [T, URLSearchParams, (patch: Record<string, string | null>) => void] {
+  const [params, setParams] = useQueryParams();
+  const now = useNow(60_000);
+  const hour = Math.floor(now / 3600_000);
+  const paramKey = params.toString();
+  // eslint-disable-next-line react-hooks/exhaustive-deps
+  const value = useMemo(() => resolve(params, new Date(now)), [paramKey, hour]);
+  const set = (patch: Record<string, string | null>) => {
+    const next = new URLSearchParams(params);
+    for (const [k, v] of Object.entries(patch)) {
+      if (v === null || v === '') next.delete(k);
+      else next.set(k, v);
+    }
+    setParams(next);
+  };
+  return [value, params, set];
 }

@@ -22,18 +22,13 @@ import { useTheme } from '../app/theme';
 import { label } from '../components/Badges';
 import { ErrorBanner } from '../components/States';
 import { formatDuration, formatInteger, formatPercent, formatTokens, formatUSD } from '../lib/format';
-import { useNow, useQueryParams } from '../lib/hooks';
+import { useUrlWindow } from '../lib/hooks';
 import { PRESETS, resolvePeriod, toDayParam, type PeriodKey } from '../lib/period';
 
 type GroupBy = 'AGENT' | 'MODEL';
 
 export default function DashboardPage() {
-  const [params, setParams] = useQueryParams();
-  const now = useNow(60_000);
-  const hour = Math.floor(now / 3600_000);
-  const paramKey = params.toString();
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  const period = useMemo(() => resolvePeriod(params, new Date(now)), [paramKey, hour]);
+  const [period, params, set] = useUrlWindow(resolvePeriod);
   const groupBy: GroupBy = params.get('by') === 'model' ? 'MODEL' : 'AGENT';
   const agent = params.get('agent');
   const [theme] = useTheme();
@@ -51,15 +46,6 @@ export default function DashboardPage() {
   const [overview] = useQuery({ query: DashboardQuery, variables: base });
   const [usage] = useQuery({ query: UsageSeriesQuery, variables: { ...base, groupBy } });
   const win: Window = { from: period.from, to: period.to, bucket: period.bucket };
-
-  const set = (patch: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null || v === '') next.delete(k);
-      else next.set(k, v);
-    }
-    setParams(next);
-  };
 
   const d = overview.data;
   const s = d?.summary;

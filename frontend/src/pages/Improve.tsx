@@ -1,9 +1,8 @@
 // "Improve": did the agents get better? Two windows side by side (what changed, and whether it
 // is more than noise), how far the AI judge agrees with humans, the recurring problems, the
 // suggestions made from them with their measured impact, and the per-agent AI review switch.
-import { useMemo } from 'react';
 import '../charts/register-improve';
-import { useNow, useQueryParams } from '../lib/hooks';
+import { useUrlWindow } from '../lib/hooks';
 import { SPANS, customParams, rangeLabel, resolveWindows, writeDayRange, type Range, type Windows } from '../lib/compare';
 import { toDayParam } from '../lib/period';
 import { AgreementSection } from './improve/Agreement';
@@ -21,23 +20,9 @@ const SECTIONS = [
 ] as const;
 
 export default function ImprovePage() {
-  const [params, setParams] = useQueryParams();
-  const now = useNow(60_000);
-  const hour = Math.floor(now / 3600_000);
-  const paramKey = params.toString();
-  // eslint-disable-next-line react-hooks/exhaustive-deps
-  const windows = useMemo(() => resolveWindows(params, new Date(now)), [paramKey, hour]);
+  const [windows, params, set] = useUrlWindow(resolveWindows);
   const by = params.get('by') ?? '';
   const groupBy: GroupBy = (GROUPS as readonly string[]).includes(by) ? (by as GroupBy) : '';
-
-  const set = (patch: Record<string, string | null>) => {
-    const next = new URLSearchParams(params);
-    for (const [k, v] of Object.entries(patch)) {
-      if (v === null || v === '') next.delete(k);
-      else next.set(k, v);
-    }
-    setParams(next);
-  };
 
   return (
     <>
