@@ -1,10 +1,9 @@
-import { useEffect, useRef, useState } from 'react';
 import { useQuery, useSubscription } from 'urql';
 import { SyncStatusQuery, SyncStatusSubscription } from '../api/operations';
 import type { SyncSourceFieldsFragment } from '../gql/graphql';
 import { formatDateTime, formatRelative } from '../lib/format';
 import { label } from './Badges';
-import { useNow } from '../lib/hooks';
+import { useNow, usePopover } from '../lib/hooks';
 
 type Health = 'ok' | 'warn' | 'bad' | 'none';
 
@@ -27,18 +26,8 @@ const HEALTH_TEXT: Record<Health, string> = {
 export function SyncStatus() {
   const [query] = useQuery({ query: SyncStatusQuery });
   const [live] = useSubscription({ query: SyncStatusSubscription });
-  const [open, setOpen] = useState(false);
-  const root = useRef<HTMLDivElement>(null);
+  const [open, setOpen, root] = usePopover<HTMLDivElement>();
   const now = useNow(30_000);
-
-  useEffect(() => {
-    if (!open) return;
-    const onDoc = (e: MouseEvent) => {
-      if (root.current && !root.current.contains(e.target as Node)) setOpen(false);
-    };
-    document.addEventListener('mousedown', onDoc);
-    return () => document.removeEventListener('mousedown', onDoc);
-  }, [open]);
 
   const sources = live.data?.syncStatus ?? query.data?.syncStatus;
   if (!sources) return null;

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type Dispatch, type RefObject, type SetStateAction } from 'react';
 import { useSearch, useLocation } from 'wouter';
 import type { Connection, LiveState } from './network';
 import { queryString } from './filters';
@@ -64,4 +64,19 @@ export function useUrlWindow<T>(
     setParams(next);
   };
   return [value, params, set];
+}
+
+/** Open/closed state for a popover that closes on a mouse press outside `root`. */
+export function usePopover<T extends HTMLElement>(): [boolean, Dispatch<SetStateAction<boolean>>, RefObject<T | null>] {
+  const [open, setOpen] = useState(false);
+  const root = useRef<T>(null);
+  useEffect(() => {
+    if (!open) return;
+    const onDoc = (e: MouseEvent) => {
+      if (root.current && !root.current.contains(e.target as Node)) setOpen(false);
+    };
+    document.addEventListener('mousedown', onDoc);
+    return () => document.removeEventListener('mousedown', onDoc);
+  }, [open]);
+  return [open, setOpen, root];
 }
