@@ -2,6 +2,7 @@ import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type Dispat
 import { useSearch, useLocation } from 'wouter';
 import type { Connection, LiveState } from './network';
 import { queryString } from './filters';
+import { pageIndexOf } from './paging';
 
 /** Current time, refreshed every `ms` (for "5 min ago" labels). */
 export function useNow(ms: number): number {
@@ -79,4 +80,37 @@ export function usePopover<T extends HTMLElement>(): [boolean, Dispatch<SetState
     return () => document.removeEventListener('mousedown', onDoc);
   }, [open]);
   return [open, setOpen, root];
+}
+
+/**
+ * Cursor paging over a list whose forward cursors come from the API: `next` remembers the
+ * current cursor on a stack and goes to `endCursor`; `prev` pops it. The stack starts over when
+ * `list` (the filter and order, compared as JSON) changes. `go` moves to a cursor (null: page 1).
+ */
+export function useCursorPages({
+  list,
+  after,
+  pageInfo,
+  go,
+}: {
+  list: unknown;
+  after: string | null;
+  pageInfo: { endCursor?: string | null; hasNextPage: boolean } | null | undefined;
+  go: (after: string | null) => void;
+}): { pageIndex: number; hasPrev: boolean; hasNext: boolean; next: () => void; prev: () => void } {
+  const listKey = JSON.stringify(list);
+  const cursors = useRef<{ key: string; stack: Array<string | null> }>({ key: listKey, stack: [] });
+  if (cursors.current.key !== listKey) cursors.current = { key: listKey, stack: [] };
+  const endCursor = pageInfo?.endCursor ?? null;
+  return {
+    pageIndex: pageIndexOf(after, cursors.current.stack.length),
+    hasPrev: !!after,
+    hasNext: !!pageInfo?.hasNextPage,
+    next: () => {
+      if (!endCursor) return;
+      cursors.current.stack.push(after);
+      go(endCursor);
+    },
+    prev: () => go(cursors.current.stack.pop() ?? null),
+  };
 }

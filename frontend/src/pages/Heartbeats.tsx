@@ -10,6 +10,7 @@ import { RangeSelect, SearchBox, TriStateSelect, useAgentOptions } from '../comp
 import { ReviewComposer, ReviewList } from '../components/Reviews';
 import { RequestAiReview } from '../components/AiReview';
 import { Empty, ErrorBanner, SkeletonRows } from '../components/States';
+import { Pager } from '../components/Pager';
 import {
   RUN_STATUSES,
   heartbeatFilterOf,
@@ -17,8 +18,8 @@ import {
   writeHeartbeatState,
   type HeartbeatQueryState,
 } from '../lib/filters';
-import { formatDateTime, formatDuration, formatInteger, formatTokens, formatUSD } from '../lib/format';
-import { useNow, useQueryParams } from '../lib/hooks';
+import { formatDateTime, formatDuration, formatTokens, formatUSD } from '../lib/format';
+import { useCursorPages, useNow, useQueryParams } from '../lib/hooks';
 
 const PAGE_SIZE = 50;
 type Beat = HeartbeatsResult['heartbeats']['edges'][number]['node'];
@@ -49,12 +50,13 @@ export default function HeartbeatsPage() {
     },
     [setParams],
   );
-  const listKey = JSON.stringify(filter);
-  const cursors = useRef<{ key: string; stack: Array<string | null> }>({ key: listKey, stack: [] });
-  if (cursors.current.key !== listKey) cursors.current = { key: listKey, stack: [] };
-  const pageIndex = state.after ? Math.max(1, cursors.current.stack.length) : 0;
-
   const connection = result.data?.heartbeats;
+  const pages = useCursorPages({
+    list: filter,
+    after: state.after,
+    pageInfo: connection?.pageInfo,
+    go: (after) => update({ after }, { push: true }),
+  });
   const rows = connection?.edges.map((e) => e.node) ?? [];
   const filtered =
     state.agents.length + state.statuses.length > 0 ||
@@ -185,36 +187,13 @@ export default function HeartbeatsPage() {
           </table>
         </div>
         {connection && rows.length === 0 ? <Empty title="No heartbeats match these filters" /> : null}
-        <div className="table-foot">
-          <span>
-            {connection
-              ? connection.totalCount === 0
-                ? 'No heartbeats'
-                : `${formatInteger(pageIndex * PAGE_SIZE + 1)}–${formatInteger(pageIndex * PAGE_SIZE + rows.length)} of ${formatInteger(connection.totalCount)}`
-              : ' '}
-          </span>
-          <div className="row">
-            <button
-              type="button"
-              className="btn btn-sm"
-              disabled={!state.after}
-              onClick={() => update({ after: cursors.current.stack.pop() ?? null }, { push: true })}
-            >
-              ← Previous
-            </button>
-            <button
-              type="button"
-              className="btn btn-sm"
-              disabled={!connection?.pageInfo.hasNextPage}
-              onClick={() => {
-                cursors.current.stack.push(state.after);
-                update({ after: connection?.pageInfo.endCursor ?? null }, { push: true });
-              }}
-            >
-              Next →
-            </button>
-          </div>
-        </div>
+        <Pager
+          pages={pages}
+          pageSize={PAGE_SIZE}
+          shown={rows.length}
+          total={connection ? connection.totalCount : null}
+          none="No heartbeats"
+        />
       </section>
       {open ? <HeartbeatPanel beat={open} onClose={() => setOpen(null)} /> : null}
     </>

@@ -7,6 +7,7 @@ import { KindTag, LatestReview, StatusBadge, label } from '../components/Badges'
 import { MultiSelect } from '../components/MultiSelect';
 import { RangeSelect, SearchBox, TriStateSelect, useAgentOptions } from '../components/FilterControls';
 import { Empty, ErrorBanner, SkeletonRows } from '../components/States';
+import { Pager } from '../components/Pager';
 import {
   SESSION_KINDS,
   SESSION_STATUSES,
@@ -18,7 +19,7 @@ import {
   type SortField,
 } from '../lib/filters';
 import { formatDateTime, formatDuration, formatInteger, formatRelative, formatTokens, formatUSD } from '../lib/format';
-import { useLiveState, useNow, useQueryParams } from '../lib/hooks';
+import { useCursorPages, useLiveState, useNow, useQueryParams } from '../lib/hooks';
 import { useAuth } from '../app/auth';
 import { addArrival, liveMatches, mergeRows } from '../lib/live';
 
@@ -60,13 +61,14 @@ export function SessionsPage() {
     [setParams],
   );
 
-  // Cursor paging: forward cursors come from the API; "previous" pops a per-filter stack.
-  const listKey = JSON.stringify([filter, state.sort, state.dir]);
-  const cursors = useRef<{ key: string; stack: Array<string | null> }>({ key: listKey, stack: [] });
-  if (cursors.current.key !== listKey) cursors.current = { key: listKey, stack: [] };
-  const pageIndex = state.after ? Math.max(1, cursors.current.stack.length) : 0;
-
   const connection = result.data?.sessions;
+  // Cursor paging: forward cursors come from the API; "previous" pops a per-filter stack.
+  const pages = useCursorPages({
+    list: [filter, state.sort, state.dir],
+    after: state.after,
+    pageInfo: connection?.pageInfo,
+    go: (after) => update({ after }, { push: true }),
+  });
   const live = useLiveSessions(filter, state, refetch, connection);
   const socket = useLiveState(useAuth().connection);
   const pageRows = useMemo(() => connection?.edges.map((e) => e.node) ?? [], [connection]);
@@ -78,15 +80,6 @@ export function SessionsPage() {
   const sortBy = (field: SortField) => {
     const dir = state.sort === field ? (state.dir === 'DESC' ? 'ASC' : 'DESC') : 'DESC';
     update({ sort: field, dir });
-  };
-  const next = () => {
-    if (!connection?.pageInfo.endCursor) return;
-    cursors.current.stack.push(state.after);
-    update({ after: connection.pageInfo.endCursor }, { push: true });
-  };
-  const prev = () => {
-    const previous = cursors.current.stack.pop() ?? null;
-    update({ after: previous }, { push: true });
   };
   const filtered =
     state.agents.length + state.kinds.length + state.statuses.length + state.verdicts.length > 0 ||
@@ -202,30 +195,7 @@ export function SessionsPage() {
           </Empty>
         ) : null}
 
-        <div className="table-foot">
-          <span data-testid="sessions-count">
-            {total === null
-              ? ' '
-              : total === 0
-                ? 'No sessions'
-                : `${formatInteger(pageIndex * PAGE_SIZE + 1)}–${formatInteger(
-                    pageIndex * PAGE_SIZE + rows.length,
-                  )} of ${formatInteger(total)}`}
-          </span>
-          <div className="row">
-            <button type="button" className="btn btn-sm" onClick={prev} disabled={!state.after}>
-              ← Previous
-            </button>
-            <button
-              type="button"
-              className="btn btn-sm"
-              onClick={next}
-              disabled={!connection?.pageInfo.hasNextPage}
-            >
-              Next →
-            </button>
-          </div>
-        </div>
+        <Pager pages={pages} pageSize={PAGE_SIZE} shown={rows.length} total={total} none="No sessions" testId="sessions-count" />
       </section>
     </>
   );
