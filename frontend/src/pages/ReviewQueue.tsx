@@ -59,6 +59,13 @@ interface FormValues {
 }
 const EMPTY_FORM: FormValues = { verdict: null, rating: null, summary: '' };
 
+type ClaimFields = Pick<Item, 'claimed' | 'claimedByMe' | 'claimExpiresAt'>;
+/** A claim change made here, numbered so a list response requested before it cannot undo it. */
+interface ClaimPatch extends ClaimFields {
+  seq: number;
+}
+const RELEASED: ClaimFields = { claimed: false, claimedByMe: false, claimExpiresAt: null };
+
 function itemTitle(i: Pick<Item, 'title' | 'kind' | 'sessionId' | 'runId'>): string {
   if (i.runId) return `${i.title ?? `${label(i.kind)} session #${i.sessionId}`} · run #${i.runId}`;
   return i.title ?? `${label(i.kind)} session #${i.sessionId}`;
@@ -98,13 +105,39 @@ export default function ReviewQueuePage() {
   const [submitted, submit] = useMutation(SubmitQueueReviewMutation);
   const actionError = claimed.error ?? claimedNext.error ?? released.error ?? skipped.error;
 
-  const reload = useCallback(() => refetch({ requestPolicy: 'network-only' }), [refetch]);
+  // Claim, release, claim-next, skip and submit run one at a time, in the order they were asked
+  // for: a release pressed while a claim-next is in flight must reach the API after it (else the
+  // claim-next re-claims what was just released).
+  const chain = useRef<Promise<unknown>>(Promise.resolve());
+  const serial = useCallback(<T,>(fn: () => Promise<T>): Promise<T> => {
+    const run = chain.current.then(fn, fn);
+    chain.current = run.catch(() => undefined);
+    return run;
+  }, []);
+
+  // Each claim change made here is shown at once and stays shown until a list response requested
+  // after it arrives; an older refetch landing late cannot bring back a released claim.
+  const seq = useRef(0);
+  const [claimPatches, setClaimPatches] = useState<ReadonlyMap<string, ClaimPatch>>(() => new Map());
+  const patchClaim = useCallback((key: string, fields: ClaimFields) => {
+    const patch = { claimed: fields.claimed, claimedByMe: fields.claimedByMe, claimExpiresAt: fields.claimExpiresAt, seq: ++seq.current };
+    setClaimPatches((m) => new Map(m).set(key, patch));
+  }, []);
+  const reload = useCallback(() => refetch({ requestPolicy: 'network-only', issuedAt: seq.current }), [refetch]);
+  const dataSeq = Number((queue.operation?.context as { issuedAt?: unknown } | undefined)?.issuedAt ?? 0);
+  const withClaim = useCallback(
+    (i: Item): Item => {
+      const p = claimPatches.get(itemKey(i));
+      return p && p.seq > dataSeq ? { ...i, claimed: p.claimed, claimedByMe: p.claimedByMe, claimExpiresAt: p.claimExpiresAt } : i;
+    },
+    [claimPatches, dataSeq],
+  );
 
   const data = queue.data?.reviewQueue;
-  const items = useMemo(() => (data?.items ?? []).filter((i) => !gone.has(itemKey(i))), [data, gone]);
+  const items = useMemo(() => (data?.items ?? []).filter((i) => !gone.has(itemKey(i))).map(withClaim), [data, gone, withClaim]);
   const keys = useMemo(() => items.map(itemKey), [items]);
   const current: Item | null =
-    (selected ? (items.find((i) => itemKey(i) === selected) ?? (pinned && itemKey(pinned) === selected ? pinned : null)) : null) ?? null;
+    (selected ? (items.find((i) => itemKey(i) === selected) ?? (pinned && itemKey(pinned) === selected ? withClaim(pinned) : null)) : null) ?? null;
   const { chips, total } = reasonChips(data?.counts ?? []);
 
   // Select the first item once the list arrives, or when the selected one left the queue
@@ -153,40 +186,50 @@ export default function ReviewQueuePage() {
     }
   }, []);
 
-  const doClaimNext = useCallback(async () => {
-    if (!canWrite) return;
-    const r = await claimNext({ agentId: agent });
-    if (r.error) return;
-    const item = r.data?.claimNextQueueItem ?? null;
-    if (!item) {
-      setNotice('Nothing left to claim: every item is reviewed, skipped by you, or claimed by someone else.');
-      setSelected(null);
-    } else {
-      setPinned(item);
-      select(itemKey(item));
-    }
-    reload();
-  }, [agent, canWrite, claimNext, reload, select]);
+  const doClaimNext = useCallback(
+    () =>
+      serial(async () => {
+        if (!canWrite) return;
+        const r = await claimNext({ agentId: agent });
+        if (r.error) return;
+        const item = r.data?.claimNextQueueItem ?? null;
+        if (!item) {
+          setNotice('Nothing left to claim: every item is reviewed, skipped by you, or claimed by someone else.');
+          setSelected(null);
+        } else {
+          patchClaim(itemKey(item), item);
+          setPinned(item);
+          select(itemKey(item));
+        }
+        reload();
+      }),
+    [agent, canWrite, claimNext, patchClaim, reload, select, serial],
+  );
 
   const doClaim = useCallback(
-    async (item: Item) => {
-      if (!canWrite) return;
-      const r = await claim({ sessionId: item.sessionId, runId: item.runId });
-      if (!r.error) {
-        select(itemKey(item));
-        reload();
-      }
-    },
-    [canWrite, claim, reload, select],
+    (item: Item) =>
+      serial(async () => {
+        if (!canWrite) return;
+        const r = await claim({ sessionId: item.sessionId, runId: item.runId });
+        const c = r.data?.claimQueueItem;
+        if (!r.error && c) {
+          patchClaim(itemKey(item), { claimed: true, claimedByMe: true, claimExpiresAt: c.expiresAt });
+          select(itemKey(item));
+          reload();
+        }
+      }),
+    [canWrite, claim, patchClaim, reload, select, serial],
   );
 
   const doRelease = useCallback(
-    async (item: Item) => {
-      if (!canWrite) return;
-      await release({ sessionId: item.sessionId, runId: item.runId });
-      reload();
-    },
-    [canWrite, release, reload],
+    (item: Item) =>
+      serial(async () => {
+        if (!canWrite) return;
+        const r = await release({ sessionId: item.sessionId, runId: item.runId });
+        if (!r.error) patchClaim(itemKey(item), RELEASED);
+        reload();
+      }),
+    [canWrite, patchClaim, release, reload, serial],
   );
 
   const finish = useCallback(
@@ -199,6 +242,7 @@ export default function ReviewQueuePage() {
       const r = await claimNext({ agentId: agent });
       const next = r.data?.claimNextQueueItem ?? null;
       if (next) {
+        patchClaim(itemKey(next), next);
         setPinned(next);
         select(itemKey(next));
         if (itemKey(next) === key) {
@@ -218,33 +262,35 @@ export default function ReviewQueuePage() {
       }
       reload();
     },
-    [agent, claimNext, keys, reload, select],
+    [agent, claimNext, keys, patchClaim, reload, select],
   );
 
   const doSkip = useCallback(
-    async (item: Item) => {
-      if (!canWrite) return;
-      const r = await skip({ sessionId: item.sessionId, runId: item.runId });
-      if (!r.error) await finish(item, `Skipped “${itemTitle(item)}” for 24 h.`);
-    },
-    [canWrite, finish, skip],
+    (item: Item) =>
+      serial(async () => {
+        if (!canWrite) return;
+        const r = await skip({ sessionId: item.sessionId, runId: item.runId });
+        if (!r.error) await finish(item, `Skipped “${itemTitle(item)}” for 24 h.`);
+      }),
+    [canWrite, finish, serial, skip],
   );
 
   const doSubmit = useCallback(
-    async (item: Item, values: FormValues) => {
-      if (!canWrite || submitted.fetching) return;
-      const local: Record<string, string> = {};
-      if (!values.verdict) local.verdict = 'Choose a verdict (1–4).';
-      if (values.rating === null) local.rating = 'Choose a rating (r then 1–5).';
-      setLocalErrors(local);
-      if (!values.verdict || values.rating === null) return;
-      const r = await submit(
-        { sessionId: item.sessionId, runId: item.runId, verdict: values.verdict, rating: values.rating, summary: values.summary },
-        { additionalTypenames: ['Review', 'Session', 'Run'] },
-      );
-      if (!r.error) await finish(item, `Review of “${itemTitle(item)}” saved.`);
-    },
-    [canWrite, finish, submit, submitted.fetching],
+    (item: Item, values: FormValues) =>
+      serial(async () => {
+        if (!canWrite || submitted.fetching) return;
+        const local: Record<string, string> = {};
+        if (!values.verdict) local.verdict = 'Choose a verdict (1–4).';
+        if (values.rating === null) local.rating = 'Choose a rating (r then 1–5).';
+        setLocalErrors(local);
+        if (!values.verdict || values.rating === null) return;
+        const r = await submit(
+          { sessionId: item.sessionId, runId: item.runId, verdict: values.verdict, rating: values.rating, summary: values.summary },
+          { additionalTypenames: ['Review', 'Session', 'Run'] },
+        );
+        if (!r.error) await finish(item, `Review of “${itemTitle(item)}” saved.`);
+      }),
+    [canWrite, finish, serial, submit, submitted.fetching],
   );
 
   // Keyboard: one window listener that always sees the latest state through a ref.
