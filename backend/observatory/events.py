@@ -186,8 +186,3 @@ class EventHub:
         if sources:
             self._dispatch(Event("sync_status", tuple(sources)))
         self._last_seen = datetime.now(UTC)
-
-    async def kill_connection_for_test(self) -> None:
-        if self._conn is not None:
-            self._conn.terminate()
-            self._on_termination(self._conn)

@@ -103,57 +103,43 @@ async def _session_metrics(db: AsyncSession, ids: list[int]) -> dict[int, Row[An
     return {r.session_id: r for r in rows}
 
 
-# The latest human review wins; an AI review shows only where no human has reviewed.
-_LATEST_REVIEW = (
-    select(Review)
-    .ext(distinct_on(Review.session_id))
-    .order_by(
-        Review.session_id,
-        (Review.reviewer_kind == "human").desc(),
-        Review.created_at.desc(),
-        Review.id.desc(),
-    )
-)
-
-
-async def _latest_review(db: AsyncSession, ids: list[int]) -> dict[int, Review]:
-    rows = (await db.execute(_LATEST_REVIEW.where(Review.session_id.in_(ids)))).scalars()
-    return {r.session_id: r for r in rows}
+async def _reviews(db: AsyncSession, ids: list[int]) -> dict[int, Review]:
+    rows = (await db.execute(select(Review).where(Review.id.in_(ids)))).scalars()
+    return {r.id: r for r in rows}
 
 
 async def _latest_run_review(db: AsyncSession, ids: list[int]) -> dict[int, Review]:
+    """A session's latest review is kept on the session by a trigger; a run's is derived here
+    by the same rule: the latest human review wins, else the latest AI one."""
     stmt = (
         select(Review)
         .ext(distinct_on(Review.run_id))
         .where(Review.run_id.in_(ids))
-        .order_by(Review.run_id, (Review.reviewer_kind == "human").desc(), Review.created_at.desc())
+        .order_by(
+            Review.run_id,
+            (Review.reviewer_kind == "human").desc(),
+            Review.created_at.desc(),
+            Review.id.desc(),
+        )
     )
     return {r.run_id: r for r in (await db.execute(stmt)).scalars() if r.run_id is not None}
 
 
-async def _reviews_by_session(db: AsyncSession, ids: list[int]) -> dict[int, list[Review]]:
-    stmt = (
-        select(Review)
-        .where(Review.session_id.in_(ids))
-        .order_by(Review.created_at.desc(), Review.id.desc())
-    )
-    out: dict[int, list[Review]] = defaultdict(list)
-    for r in (await db.execute(stmt)).scalars():
-        out[r.session_id].append(r)
-    return out
+def _reviews_grouped_by(column: Any) -> BatchFn:
+    """All reviews of the given sessions or runs (``column``), newest first."""
 
+    async def batch(db: AsyncSession, ids: list[int]) -> dict[int, list[Review]]:
+        stmt = (
+            select(Review)
+            .where(column.in_(ids))
+            .order_by(Review.created_at.desc(), Review.id.desc())
+        )
+        out: dict[int, list[Review]] = defaultdict(list)
+        for r in (await db.execute(stmt)).scalars():
+            out[getattr(r, column.key)].append(r)
+        return out
 
-async def _reviews_by_run(db: AsyncSession, ids: list[int]) -> dict[int, list[Review]]:
-    stmt = (
-        select(Review)
-        .where(Review.run_id.in_(ids))
-        .order_by(Review.created_at.desc(), Review.id.desc())
-    )
-    out: dict[int, list[Review]] = defaultdict(list)
-    for r in (await db.execute(stmt)).scalars():
-        if r.run_id is not None:
-            out[r.run_id].append(r)
-    return out
+    return batch
 
 
 async def _child_counts(
@@ -222,10 +208,10 @@ _BATCHES: dict[str, tuple[BatchFn, Any]] = {
     "main_session": (_main_sessions, None),
     "run": (_runs, None),
     "session_metrics": (_session_metrics, None),
-    "latest_review": (_latest_review, None),
+    "review": (_reviews, None),
     "latest_run_review": (_latest_run_review, None),
-    "reviews_by_session": (_reviews_by_session, list),
-    "reviews_by_run": (_reviews_by_run, list),
+    "reviews_by_session": (_reviews_grouped_by(Review.session_id), list),
+    "reviews_by_run": (_reviews_grouped_by(Review.run_id), list),
     "child_count": (_child_counts, 0),
     "children": (_children, list),
     "key_name": (_key_names, None),
@@ -243,7 +229,7 @@ class Loaders:
     main_session: _Loader
     run: _Loader
     session_metrics: _Loader
-    latest_review: _Loader
+    review: _Loader
     latest_run_review: _Loader
     reviews_by_session: _Loader
     reviews_by_run: _Loader

@@ -150,6 +150,7 @@ class Session:
     last_run_at: datetime | None
     agent_id: str
     _source_id: strawberry.Private[int]
+    _latest_review_id: strawberry.Private[int | None]
 
     @classmethod
     def from_row(cls, row: models.Session) -> Session:
@@ -178,6 +179,7 @@ class Session:
             last_run_at=row.last_run_at,
             agent_id=row.agent_id,
             _source_id=row.source_id,
+            _latest_review_id=row.latest_review_id,
         )
 
     @strawberry.field
@@ -260,7 +262,9 @@ class Session:
 
     @scoped(Scope.REVIEWS_READ, description="The latest human review, else the latest AI review.")
     async def latest_review(self, info: Info) -> Review | None:
-        row = await info.context.loaders.latest_review.load(int(self.id))
+        if self._latest_review_id is None:
+            return None
+        row = await info.context.loaders.review.load(self._latest_review_id)
         return Review.from_row(row) if row else None
 
 
