@@ -39,6 +39,19 @@ DURATION_EDGES_MS = [
 ]
 
 
+# Where each filter dimension lives, per source of rows.
+RUN_COLUMNS: dict[str, str | None] = {
+    "agent_ids": "r.agent_id", "kinds": "s.kind", "models": "r.model", "triggers": "r.trigger",
+}  # fmt: skip
+ROLLUP_COLUMNS: dict[str, str | None] = {
+    "agent_ids": "rr.agent_id", "kinds": "rr.kind", "models": "nullif(rr.model, '')",
+    "triggers": "rr.trigger",
+}  # fmt: skip
+SESSION_COLUMNS: dict[str, str | None] = {
+    "agent_ids": "s.agent_id", "kinds": "s.kind", "models": "s.model", "triggers": None,
+}  # fmt: skip
+
+
 @dataclass
 class MetricFilter:
     agent_ids: list[str] | None = None
@@ -46,16 +59,15 @@ class MetricFilter:
     models: list[str] | None = None
     triggers: list[str] | None = None
 
-    def sql(self, params: dict[str, Any]) -> str:
+    def sql(self, params: dict[str, Any], columns: dict[str, str | None] | None = None) -> str:
+        """`` AND …`` conditions over the columns that hold each dimension (defaults: runs ``r``
+        joined to sessions ``s``); a dimension mapped to None is not filtered on."""
+        cols = {**RUN_COLUMNS, **(columns or {})}
         conds = []
-        for name, column in (
-            ("agent_ids", "r.agent_id"),
-            ("kinds", "s.kind"),
-            ("models", "r.model"),
-            ("triggers", "r.trigger"),
-        ):
+        for name in ("agent_ids", "kinds", "models", "triggers"):
             values = getattr(self, name)
-            if values:
+            column = cols[name]
+            if values and column is not None:
                 params[name] = list(values)
                 conds.append(f"{column} = ANY(:{name})")
         return "".join(f" AND {c}" for c in conds)
@@ -228,12 +240,7 @@ async def aggregate(
     if bucket:
         params["bucket"] = bucket
     raw_where = f.sql(params)
-    rollup_where = (
-        raw_where.replace("r.agent_id", "rr.agent_id")
-        .replace("s.kind", "rr.kind")
-        .replace("r.model", "nullif(rr.model, '')")
-        .replace("r.trigger", "rr.trigger")
-    )
+    rollup_where = f.sql(params, ROLLUP_COLUMNS)
     b_roll = "date_trunc(:bucket, rr.bucket, 'UTC')" if bucket else "NULL::timestamptz"
     b_raw = "date_trunc(:bucket, r.started_at, 'UTC')" if bucket else "NULL::timestamptz"
     out: dict[tuple[datetime | None, str | None], Aggregate] = {}
@@ -281,11 +288,6 @@ class Summary:
         return self.accomplished_count / self.review_count if self.review_count else None
 
 
-def _session_conditions(f: MetricFilter, params: dict[str, Any]) -> str:
-    sconds = f.sql(params).replace("r.agent_id", "s.agent_id").replace("r.model", "s.model")
-    return sconds.replace(" AND r.trigger = ANY(:triggers)", "")
-
-
 def _needs_sessions(f: MetricFilter, group: str | None = None) -> bool:
     return bool(f.kinds) or group == "kind"
 
@@ -301,7 +303,7 @@ async def _session_rows(
 ) -> list[tuple[Any, ...]]:
     """Sessions started in range by status, with their latest review (kept on the session)."""
     params: dict[str, Any] = {"start": start, "end": end}
-    sconds = _session_conditions(f, params)
+    sconds = f.sql(params, SESSION_COLUMNS)
     skey = "s.agent_id" if by_agent else "NULL::text"
     rows = await db.execute(
         text(
@@ -377,8 +379,7 @@ async def _series_reviews(
         if group_by == "trigger" or f.triggers
         else ""
     )
-    sconds = f.sql(params).replace("r.agent_id", "s.agent_id").replace("r.model", "s.model")
-    sconds = sconds.replace("r.trigger", "coalesce(rr.trigger, 'spawn')")
+    sconds = f.sql(params, {**SESSION_COLUMNS, "triggers": "coalesce(rr.trigger, 'spawn')"})
     async with AsyncSession(db.bind) as own:  # in parallel with the run aggregates
         rows = await own.execute(
             text(
@@ -419,7 +420,7 @@ async def verdict_series(
 ) -> list[tuple[datetime, str, int]]:
     """Counts of latest-review verdicts per bucket of the reviewed session's start."""
     params: dict[str, Any] = {"start": start, "end": end, "bucket": bucket}
-    sconds = _session_conditions(f, params)
+    sconds = f.sql(params, SESSION_COLUMNS)
     rows = await db.execute(
         text(
             "SELECT date_trunc(:bucket, s.started_at, 'UTC') AS b, s.latest_verdict, count(*) "

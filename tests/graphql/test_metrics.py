@@ -69,3 +69,37 @@ async def test_summary_and_breakdowns(api: dict[str, Api]) -> None:
     )
     assert "heartbeat" in data["byTrigger"]["groups"]
     assert data["byKind"]["groups"] == ["task"]
+
+
+async def test_filters_apply_to_roll_up_and_raw_edges(
+    api: dict[str, Api], demo_engine: AsyncEngine
+) -> None:
+    # An unaligned range: whole hours come from the roll-up, the edges from raw runs.
+    q = """query($f: DateTime!, $t: DateTime!) { metricSeries(groupBy: MODEL, bucket: DAY,
+          from: $f, to: $t, filter: {agentIds: ["sofia", "atlas"], kinds: [MAIN],
+          triggers: [HEARTBEAT], models: ["gpt-5", "claude-sonnet-4-5"]}) { points { runCount } }
+          metricSummary(from: $f, to: $t, filter: {agentIds: ["sofia"], kinds: [TASK]}) {
+            sessionCount } }"""
+    start, end = (
+        datetime(2026, 11, 8, 3, 17, tzinfo=UTC),
+        datetime(2026, 11, 18, 21, 41, tzinfo=UTC),
+    )
+    data = await api["viewer"].ok(q, {"f": start.isoformat(), "t": end.isoformat()})
+    async with demo_engine.connect() as conn:
+        runs = await conn.scalar(
+            text(
+                "SELECT count(*) FROM runs r JOIN sessions s ON s.id = r.session_id "
+                "WHERE r.started_at >= :f AND r.started_at < :t AND r.agent_id IN ('sofia', 'atlas') "
+                "AND s.kind = 'main' AND r.trigger = 'heartbeat' AND r.model IN ('gpt-5', 'claude-sonnet-4-5')"
+            ),
+            {"f": start, "t": end},
+        )
+        sessions = await conn.scalar(
+            text(
+                "SELECT count(*) FROM sessions WHERE started_at >= :f AND started_at < :t "
+                "AND agent_id = 'sofia' AND kind = 'task'"
+            ),
+            {"f": start, "t": end},
+        )
+    assert runs and sum(p["runCount"] for p in data["metricSeries"]["points"]) == runs
+    assert data["metricSummary"]["sessionCount"] == sessions
