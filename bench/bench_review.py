@@ -29,15 +29,15 @@ from sqlalchemy import text  # noqa: E402
 from observatory.db.engine import asyncpg_dsn, make_engine, make_session_factory  # noqa: E402
 from observatory.db.migrate import upgrade_async  # noqa: E402
 from observatory.demo import DemoConfig, load_demo  # noqa: E402
-from observatory.review.agreement import judge_agreement  # noqa: E402
+from observatory.improve.agreement import judge_agreement  # noqa: E402
+from observatory.improve.compare import Window, compare_periods  # noqa: E402
+from observatory.improve.patterns import find_patterns  # noqa: E402
+from observatory.improve.suggestions import generate_suggestions  # noqa: E402
 from observatory.review.claims import claim_next_queue_item  # noqa: E402
-from observatory.review.compare import Window, compare_periods  # noqa: E402
 from observatory.review.jobs import claim_jobs  # noqa: E402
-from observatory.review.patterns import find_patterns  # noqa: E402
 from observatory.review.policy import enqueue_since  # noqa: E402
 from observatory.review.prompt import build_prompt  # noqa: E402
 from observatory.review.queue import list_review_queue, queue_counts  # noqa: E402
-from observatory.review.suggestions import generate_suggestions  # noqa: E402
 from observatory.review.transcript import load_target  # noqa: E402
 
 SERVER = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

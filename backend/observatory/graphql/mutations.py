@@ -11,6 +11,7 @@ from observatory.graphql.pagination import parse_id
 from observatory.graphql.permissions import scoped_mutation
 from observatory.graphql.resolvers import reviews
 from observatory.graphql.resolvers.improve import ImproveMutation
+from observatory.graphql.resolvers.review_queue import ReviewQueueMutation
 from observatory.graphql.resolvers.sessions import set_archived
 from observatory.graphql.types.auth import ApiKey, CreatedApiKey
 from observatory.graphql.types.core import Review, Session
@@ -18,7 +19,8 @@ from observatory.graphql.types.scalars import Role
 
 
 @strawberry.type
-class Mutation(ImproveMutation):
+# Field order (and so schema.graphql) follows the bases: review queue, improve, then these.
+class Mutation(ReviewQueueMutation, ImproveMutation):
     @scoped_mutation(Scope.REVIEWS_WRITE, description="Review a session (or one of its runs).")
     async def create_review(self, info: Info, input: reviews.CreateReviewInput) -> Review:
         return await reviews.create_review(info, input)

@@ -7,14 +7,13 @@ A skip hides the target from that reviewer only, for a while. Functions flush bu
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from observatory.db.enums import ReviewerKind, Verdict
-from observatory.db.models import Review, Run
-from observatory.db.models import Session as SessionRow
+from observatory.db.enums import Verdict
 from observatory.review.queue import (
     DEFAULT_SKIP,
     DEFAULT_TTL,
@@ -24,17 +23,12 @@ from observatory.review.queue import (
     ReviewBrief,
     list_review_queue,
 )
-
-
-async def _check_target(db: AsyncSession, session_id: int, run_id: int | None) -> None:
-    from observatory.review.transcript import TargetNotFound
-
-    if await db.get(SessionRow, session_id) is None:
-        raise TargetNotFound(f"session {session_id} not found")
-    if run_id is not None:
-        run = await db.get(Run, run_id)
-        if run is None or run.session_id != session_id:
-            raise TargetNotFound(f"run {run_id} not found in session {session_id}")
+from observatory.review.writes import (
+    InvalidReview,
+    check_target,
+    create_human_review,
+    validate_review,
+)
 
 
 async def claim_queue_item(
@@ -46,7 +40,7 @@ async def claim_queue_item(
     ttl: timedelta = DEFAULT_TTL,
 ) -> Claim:
     """Claim (or extend my claim on) a target; ``ClaimConflict`` if someone else holds it."""
-    await _check_target(db, session_id, run_id)
+    await check_target(db, session_id, run_id)
     row = (
         await db.execute(
             text(
@@ -100,7 +94,7 @@ async def skip_queue_item(
     hide_for: timedelta = DEFAULT_SKIP,
 ) -> None:
     """Hide the target from this reviewer for ``hide_for`` and release their claim on it."""
-    await _check_target(db, session_id, run_id)
+    await check_target(db, session_id, run_id)
     await db.execute(
         text(
             """
@@ -154,8 +148,6 @@ async def claim_next_queue_item(
 
 
 def _with_claim(item: QueueItem, claim: Claim) -> QueueItem:
-    from dataclasses import replace
-
     return replace(
         item,
         claimed_by_api_key_id=claim.api_key_id,
@@ -175,12 +167,13 @@ async def submit_queue_review(
     summary: str = "",
 ) -> ReviewBrief:
     """Store a human review for a queue target and release its claim. ``ClaimConflict`` if
-    another reviewer holds the target; ``ValueError`` for a bad verdict or rating."""
-    if verdict not in {v.value for v in Verdict}:
-        raise ValueError(f"unknown verdict {verdict!r}")
-    if not 1 <= rating <= 5:
-        raise ValueError("rating must be 1-5")
-    await _check_target(db, session_id, run_id)
+    another reviewer holds the target; ``InvalidReview`` (a ``ValueError``) for a bad field."""
+    try:
+        kind = Verdict(verdict)
+    except ValueError:
+        raise InvalidReview(f"unknown verdict {verdict!r}", "verdict") from None
+    validate_review(rating, summary)
+    await check_target(db, session_id, run_id)
     holder = (
         await db.execute(
             text(
@@ -192,18 +185,15 @@ async def submit_queue_review(
     ).first()
     if holder is not None and holder.api_key_id != api_key_id:
         raise ClaimConflict(holder.api_key_id, holder.expires_at)
-    review = Review(
+    review = await create_human_review(
+        db,
         session_id=session_id,
         run_id=run_id,
-        verdict=Verdict(verdict),
+        verdict=kind,
         rating=rating,
-        summary=summary.strip(),
-        reviewer_kind=ReviewerKind.HUMAN,
-        created_by_api_key_id=api_key_id,
+        summary=summary,
+        api_key_id=api_key_id,
     )
-    db.add(review)
-    await db.flush()
-    await db.refresh(review)
     await db.execute(
         text(
             "DELETE FROM review_queue_claims WHERE session_id = :s "

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from observatory.db.models import ReviewJob, Run
 from observatory.db.models import Session as SessionRow
-from observatory.review.transcript import TargetNotFound
+from observatory.review.writes import TargetNotFound
 
 MAX_ATTEMPTS = 3  # transient endpoint failures; a malformed answer fails at once (after 1 retry)
 STALE_AFTER = timedelta(minutes=15)
@@ -155,13 +154,3 @@ async def requeue_stale_jobs(db: AsyncSession, older_than: timedelta = STALE_AFT
         {"age": older_than},
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-def __getattr__(name: str) -> Any:
-    # The worker loop lives in observatory.review.worker (it imports this module); keep the
-    # ``observatory.review.jobs.run_review_worker`` name working too.
-    if name in ("run_review_worker", "process_job"):
-        from observatory.review import worker
-
-        return getattr(worker, name)
-    raise AttributeError(name)

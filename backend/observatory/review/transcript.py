@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from observatory.db.models import Run
 from observatory.db.models import Session as SessionRow
+from observatory.review.writes import TargetNotFound
 
 ARG_CHARS = 400
 
@@ -67,10 +68,6 @@ class TargetInfo:
     run_errors: list[str] = field(default_factory=list)
     ask_fallback: str | None = None  # run.prompt_preview when the transcript is not cached
     outcome_fallback: str | None = None
-
-
-class TargetNotFound(LookupError):
-    pass
 
 
 def _short(value: Any, limit: int) -> str:

@@ -19,7 +19,8 @@ from observatory.review.jobs import MAX_ATTEMPTS, ClaimedJob, claim_jobs, requeu
 from observatory.review.policy import enqueue_policy_jobs
 from observatory.review.prompt import build_prompt
 from observatory.review.reviewer import ReviewFailed, generate_review, store_ai_review
-from observatory.review.transcript import TargetNotFound, load_target
+from observatory.review.transcript import load_target
+from observatory.review.writes import TargetNotFound
 from observatory.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -6,8 +6,10 @@ from enum import Enum
 from typing import Any
 
 import strawberry
+from strawberry.types import Info
 
 from observatory.graphql.errors import BadUserInput
+from observatory.graphql.pagination import parse_id
 
 MAX_SEARCH = 200
 
@@ -52,3 +54,11 @@ def cursor_part(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
+
+
+def opt_id(value: strawberry.ID | None, field: str) -> int | None:
+    return None if value is None else parse_id(value, field)
+
+
+def caller_key_id(info: Info) -> int:
+    return int(info.context.caller.key_id)

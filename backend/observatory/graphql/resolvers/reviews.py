@@ -1,23 +1,24 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import contextlib
+from collections.abc import Iterator
+from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, and_, delete, select, tuple_, update
+from sqlalchemy import Select, and_, select, tuple_
 from strawberry.types import Info
 
 from observatory.auth.scopes import Scope
 from observatory.db.enums import ReviewerKind, Verdict
-from observatory.db.models import Review, Run
+from observatory.db.models import Review
 from observatory.graphql.errors import BadUserInput, Forbidden, NotFound
 from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size, parse_id
 from observatory.graphql.resolvers.common import check_range, cursor_value
 from observatory.graphql.resolvers.sessions import require_session
 from observatory.graphql.types.connections import PageInfo, ReviewConnection, ReviewEdge
 from observatory.graphql.types.core import Review as ReviewType
-
-SUMMARY_MAX = 5000
+from observatory.review import writes
 
 
 @strawberry.input
@@ -44,13 +45,6 @@ class UpdateReviewInput:
     verdict: Verdict | None = None
     rating: int | None = None
     summary: str | None = None
-
-
-def validate_review(rating: int | None, summary: str | None) -> None:
-    if rating is not None and not 1 <= rating <= 5:
-        raise BadUserInput("rating must be between 1 and 5", field="rating")
-    if summary is not None and len(summary) > SUMMARY_MAX:
-        raise BadUserInput(f"summary must be at most {SUMMARY_MAX} characters", field="summary")
 
 
 async def list_reviews(
@@ -101,32 +95,33 @@ async def list_reviews(
     )
 
 
+@contextlib.contextmanager
+def write_errors() -> Iterator[None]:
+    """``review.writes``' domain errors as GraphQL errors naming the input field."""
+    try:
+        yield
+    except writes.TargetNotFound as exc:
+        raise NotFound(str(exc), field=exc.field) from None
+    except writes.InvalidReview as exc:
+        raise BadUserInput(str(exc), field=exc.field) from None
+
+
 async def create_review(info: Info, input: CreateReviewInput) -> ReviewType:
-    validate_review(input.rating, input.summary)
+    with write_errors():
+        writes.validate_review(input.rating, input.summary)
     session = await require_session(info, input.session_id)
-    run_id = None
+    run_id = None if input.run_id is None else parse_id(input.run_id, "runId")
     async with info.context.db() as db, db.begin():
-        if input.run_id is not None:
-            run_id = parse_id(input.run_id, "runId")
-            run_session = await db.scalar(select(Run.session_id).where(Run.id == run_id))
-            if run_session is None:
-                raise NotFound(f"no run with id {input.run_id}", field="runId")
-            if run_session != session.id:
-                raise BadUserInput("the run does not belong to this session", field="runId")
-        now = datetime.now(UTC)
-        row = Review(
-            session_id=session.id,
-            run_id=run_id,
-            verdict=input.verdict,
-            rating=input.rating,
-            summary=input.summary.strip(),
-            reviewer_kind=ReviewerKind.HUMAN,
-            created_by_api_key_id=info.context.caller.key_id,
-            created_at=now,
-            updated_at=now,
-        )
-        db.add(row)
-        await db.flush()
+        with write_errors():
+            row = await writes.create_human_review(
+                db,
+                session_id=session.id,
+                run_id=run_id,
+                verdict=input.verdict,
+                rating=input.rating,
+                summary=input.summary,
+                api_key_id=info.context.caller.key_id,
+            )
     return ReviewType.from_row(row)
 
 
@@ -141,23 +136,18 @@ async def _own_review(info: Info, db: Any, review_id: strawberry.ID) -> Review:
 
 
 async def update_review(info: Info, id: strawberry.ID, input: UpdateReviewInput) -> ReviewType:
-    validate_review(input.rating, input.summary)
+    with write_errors():
+        writes.validate_review(input.rating, input.summary)
     async with info.context.db() as db, db.begin():
         row = await _own_review(info, db, id)
-        values: dict[str, Any] = {"updated_at": datetime.now(UTC)}
-        if input.verdict is not None:
-            values["verdict"] = input.verdict
-        if input.rating is not None:
-            values["rating"] = input.rating
-        if input.summary is not None:
-            values["summary"] = input.summary.strip()
-        await db.execute(update(Review).where(Review.id == row.id).values(**values))
-        await db.refresh(row)
+        await writes.update_review(
+            db, row, verdict=input.verdict, rating=input.rating, summary=input.summary
+        )
     return ReviewType.from_row(row)
 
 
 async def delete_review(info: Info, id: strawberry.ID) -> strawberry.ID:
     async with info.context.db() as db, db.begin():
         row = await _own_review(info, db, id)
-        await db.execute(delete(Review).where(Review.id == row.id))
+        await writes.delete_review(db, row)
     return strawberry.ID(str(row.id))

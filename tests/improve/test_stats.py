@@ -4,7 +4,7 @@ import random
 
 import pytest
 
-from observatory.review.stats import (
+from observatory.improve.stats import (
     betainc,
     bootstrap_test,
     fisher_greater,
@@ -50,7 +50,7 @@ def test_bootstrap_finds_a_shift_and_not_noise() -> None:
 
 
 def test_analytic_large_sample_tests_agree_with_the_bootstrap() -> None:
-    from observatory.review.stats import quantile_test, ratio_test
+    from observatory.improve.stats import quantile_test, ratio_test
 
     rng = random.Random(5)
     a = [(rng.lognormvariate(0, 0.6), float(rng.random() < 0.7)) for _ in range(600)]

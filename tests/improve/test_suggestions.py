@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from observatory.review.suggestions import (
+from observatory.improve.suggestions import (
     NotApplied,
     SuggestionNotFound,
     generate_suggestions,
@@ -15,7 +15,7 @@ from observatory.review.suggestions import (
     set_suggestion_status,
     suggestion_impact,
 )
-from tests.review.generate import ALL, T0, WINDOW, B, Plant, generate
+from tests.improve.generate import ALL, T0, WINDOW, B, Plant, generate
 
 EXPECTED = {
     ("recurring_error", "nova", "task_execution"),

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from observatory.review.stats import fisher_greater, holm
+from observatory.improve.stats import fisher_greater, holm
 
 _SUBS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"https?://\S+"), "<url>"),

@@ -27,7 +27,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from observatory.review.stats import (
+from observatory.improve.stats import (
     TestResult,
     bootstrap_test,
     holm,

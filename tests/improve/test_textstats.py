@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import random
 
-from observatory.review.textstats import error_signature, over_represented_terms, terms
+from observatory.improve.textstats import error_signature, over_represented_terms, terms
 
 
 def test_error_signature_normalises_variable_parts() -> None:

@@ -6,9 +6,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from observatory.db.models import Session as SessionRow
-from observatory.review.patterns import find_patterns
-from observatory.review.textstats import terms
-from tests.review.generate import ALL, PLANTED_SUMMARY, T0, B, Plant, generate
+from observatory.improve.patterns import find_patterns
+from observatory.improve.textstats import terms
+from tests.improve.generate import ALL, PLANTED_SUMMARY, T0, B, Plant, generate
 
 
 async def test_finds_exactly_what_was_planted(factory: async_sessionmaker[AsyncSession]) -> None:

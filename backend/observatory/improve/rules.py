@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from observatory.review.compare import PeriodComparison
-from observatory.review.patterns import PatternReport
+from observatory.improve.compare import PeriodComparison
+from observatory.improve.patterns import PatternReport
 
 
 @dataclass(frozen=True)

@@ -5,8 +5,8 @@ import time
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from observatory.review.compare import Window, compare_periods
-from tests.review.generate import ALL, A, B, Plant, generate
+from observatory.improve.compare import Window, compare_periods
+from tests.improve.generate import ALL, A, B, Plant, generate
 
 
 async def _significant(

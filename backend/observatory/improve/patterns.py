@@ -14,8 +14,8 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from observatory.review.stats import quantile
-from observatory.review.textstats import TermStat, error_signature, over_represented_terms
+from observatory.improve.stats import quantile
+from observatory.improve.textstats import TermStat, error_signature, over_represented_terms
 
 IDLE_OUTCOME = re.compile(r"^\W*HEARTBEAT_OK\W*$")
 

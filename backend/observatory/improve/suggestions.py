@@ -18,10 +18,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from observatory.review.compare import METRICS, MetricComparison, Window, compare_periods
+from observatory.improve.compare import METRICS, MetricComparison, Window, compare_periods
+from observatory.improve.patterns import PatternConfig, find_patterns
+from observatory.improve.rules import suggest_from
 from observatory.review.models import ImprovementSuggestion
-from observatory.review.patterns import PatternConfig, find_patterns
-from observatory.review.rules import suggest_from
 
 
 @dataclass(frozen=True)

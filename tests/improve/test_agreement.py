@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from observatory.review.agreement import cohen_kappa, judge_agreement
+from observatory.improve.agreement import cohen_kappa, judge_agreement
 from tests.review.data import NOW, Builder
 
 
