@@ -99,7 +99,7 @@ async def test_loads_what_the_report_says(loaded: list[tuple[str, DemoReport]]) 
             "WHERE s.kind = 'main' AND r.trigger = 'heartbeat'"
         )
         assert await conn.fetchval(
-            "SELECT count(*) FROM messages WHERE content->'blocks' @> '[{\"type\": \"toolCall\"}]'"
+            "SELECT count(*) FROM messages WHERE content->'blocks' @> '[{\"type\": \"tool_call\"}]'"
         )
         assert set(reviewers) == {"human", "ai"}
         assert await conn.fetchval("SELECT count(*) FROM runs WHERE cost IS NULL")

@@ -22,6 +22,7 @@ import asyncpg
 
 from observatory.auth.keys import generate_secret, hash_secret
 from observatory.db.rollup import REFRESH_ALL
+from observatory.sync.source import Block, MessageContent, TextBlock, ToolCall, ToolResult
 
 AGENTS = [
     ("sofia", "Sofia (ops)", "claude-sonnet-4-5"),
@@ -123,10 +124,6 @@ def _cost(model: str, inp: int, out: int, cr: int, cw: int) -> Decimal | None:
         return None
     usd = (inp * price[0] + out * price[1] + cr * price[2] + cw * price[3]) / 1e6
     return Decimal(f"{usd:.8f}")
-
-
-def text_block(text: str) -> dict[str, Any]:
-    return {"type": "text", "text": text}
 
 
 class _Builder:
@@ -243,10 +240,9 @@ class _Builder:
 
         def emit(
             role: str,
-            blocks: list[dict[str, Any]],
+            blocks: list[Block],
             usage: bool = False,
             err: bool = False,
-            extra: dict[str, Any] | None = None,
         ) -> None:
             nonlocal seq, at, parent
             event_id = f"{rng.getrandbits(32):08x}"
@@ -254,7 +250,7 @@ class _Builder:
             self.messages.append(
                 (
                     session_id, psid, seq, event_id, parent, run_id, prun, role,
-                    json.dumps({"blocks": blocks, **(extra or {})}), at, model if role == "assistant" else None,
+                    json.dumps(MessageContent(blocks).to_json()), at, model if role == "assistant" else None,
                     *(share(t) if share else None for t in tokens),
                     (None if cost is None else (cost / (tools + 1)).quantize(Decimal("1e-8")))
                     if usage
@@ -267,7 +263,7 @@ class _Builder:
             at += step
             parent = event_id
 
-        emit("user", [text_block(prompt)])
+        emit("user", [TextBlock(prompt)])
         errors_left = tool_errors
         for i in range(tools):
             name = rng.choice(TOOLS)
@@ -276,8 +272,8 @@ class _Builder:
             emit(
                 "assistant",
                 [
-                    text_block(f"Step {i + 1}: using {name}."),
-                    {"type": "toolCall", "id": call_id, "name": name, "arguments": args},
+                    TextBlock(f"Step {i + 1}: using {name}."),
+                    ToolCall(call_id, name, args),
                 ],
                 usage=True,
             )
@@ -288,15 +284,9 @@ class _Builder:
                 if is_err
                 else f"ok: {name} returned {rng.randint(1, 900)} lines"
             )
-            # The same shape sync stores for OpenClaw tool results.
-            emit(
-                "tool_result",
-                [text_block(result)],
-                err=is_err,
-                extra={"toolCallId": call_id, "toolName": name, "isError": is_err},
-            )
+            emit("tool_result", [ToolResult(call_id, name, is_err, result)], err=is_err)
         final = outcome or (f"Failed: {error}" if error else "Working on it…")
-        emit("assistant", [text_block(final)], usage=True, err=error is not None)
+        emit("assistant", [TextBlock(final)], usage=True, err=error is not None)
         return seq
 
     def add_review(self, session_id: int, run_id: int | None, at: datetime, hint: str) -> None:

@@ -114,7 +114,7 @@ def test_render_content_is_tolerant() -> None:
         {
             "blocks": [
                 {"type": "text", "text": "a"},
-                {"type": "thinking", "thinking": "secret"},
+                {"type": "thinking", "text": "secret"},
                 {"type": "tool_result", "name": "read", "text": "ENOENT", "is_error": True},
                 {"type": "image", "url": "x"},
                 "odd",
@@ -126,16 +126,14 @@ def test_render_content_is_tolerant() -> None:
     assert render_content(None)[0] == "null"
 
 
-def test_openclaw_tool_result_shape_is_rendered() -> None:
-    from observatory.review.transcript import render_content
-
+def test_neutral_tool_call_and_result_are_rendered() -> None:
     text, errors = render_content(
-        {"blocks": [{"type": "text", "text": "ENOENT: no such file"}], "toolCallId": "c1",
-         "toolName": "read", "isError": True}
+        {"blocks": [{"type": "tool_result", "tool_call_id": "c1", "name": "read",
+                     "is_error": True, "text": "ENOENT: no such file"}]}
     )  # fmt: skip
     assert errors == [("read", "ENOENT: no such file")]
     assert text == "← read ERROR: ENOENT: no such file"
     call, _ = render_content(
-        {"blocks": [{"type": "toolCall", "id": "c1", "name": "read", "arguments": {}}]}
+        {"blocks": [{"type": "tool_call", "id": "c1", "name": "read", "arguments": {}}]}
     )
     assert call.startswith("→ call read(")

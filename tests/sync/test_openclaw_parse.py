@@ -139,7 +139,7 @@ async def test_runs_of_the_main_session(store: SessionSource) -> None:
     assert read_run.tool_call_count == 1 and read_run.tool_error_count == 0
     assert all(r.status is RunStatus.COMPLETED for r in batch.runs)
     assert all(r.duration_ms is not None and r.duration_ms >= 0 for r in batch.runs)
-    kinds = {m.seq: [b.get("type") for b in m.content["blocks"]] for m in batch.messages}
+    kinds = {m.seq: [b.get("type") for b in m.content.to_json()["blocks"]] for m in batch.messages}
     compaction = next(m for m in batch.messages if kinds[m.seq] == ["compaction"])
     assert compaction.role is MessageRole.SYSTEM and compaction.seq == 26
 

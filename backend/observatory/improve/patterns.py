@@ -93,8 +93,7 @@ _AGENT = "(CAST(:agent AS text) IS NULL OR r.agent_id = :agent)"
 
 _TOOL_ERRORS = f"""
 SELECT m.id AS message_id, m.session_id, r.agent_id, s.status::text AS status, m.created_at,
-       coalesce(m.content->>'toolName', b->>'name') AS tool,
-       coalesce(b->>'text', b->>'content', '') AS body
+       b->>'name' AS tool, coalesce(b->>'text', '') AS body
 FROM runs r
 JOIN messages m ON m.run_id = r.id
 JOIN sessions s ON s.id = m.session_id
@@ -102,7 +101,7 @@ CROSS JOIN LATERAL jsonb_array_elements(
   CASE WHEN jsonb_typeof(m.content->'blocks') = 'array' THEN m.content->'blocks'
        ELSE '[]'::jsonb END) b
 WHERE r.started_at >= :since AND r.started_at < :until AND {_AGENT} AND m.is_error
-  AND m.role = 'tool_result' AND b->>'type' IN ('text', 'tool_result')
+  AND m.role = 'tool_result' AND b->>'type' = 'tool_result'
 """
 
 _RUN_ERRORS = f"""

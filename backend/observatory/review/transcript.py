@@ -1,8 +1,7 @@
 """Load a review target (a session, or one run of it) and render its messages as text.
 
-Content is ``{"blocks": [...]}`` with text / toolCall (or tool_call / tool_result) blocks, tool
-results carrying toolName/isError on the message as sync stores OpenClaw's; anything else
-(a bare string, an unknown block type) is rendered tolerantly rather than dropped.
+Content is the neutral message model (``observatory.sync.source.MessageContent``); anything
+else (a bare string, an unknown block type) is rendered tolerantly rather than dropped.
 """
 
 from __future__ import annotations
@@ -19,6 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from observatory.db.models import Run
 from observatory.db.models import Session as SessionRow
 from observatory.review.writes import TargetNotFound
+from observatory.sync.source import (
+    Compaction,
+    MessageContent,
+    TextBlock,
+    ToolCall,
+    ToolResult,
+)
 
 ARG_CHARS = 400
 
@@ -81,46 +87,29 @@ def render_content(content: Any) -> tuple[str, list[tuple[str, str]]]:
         return content, []
     if not isinstance(content, dict):
         return _short(content, 2000), []
-    blocks = content.get("blocks")
-    if not isinstance(blocks, list):
+    if not isinstance(content.get("blocks"), list):
         if isinstance(content.get("text"), str):
             return content["text"], []
         return _short(content, 2000), []
     parts: list[str] = []
     errors: list[tuple[str, str]] = []
-    if isinstance(content.get("toolName"), str) or "toolCallId" in content:
-        # OpenClaw's tool result: text blocks, with the tool and error flag on the message.
-        name = str(content.get("toolName") or "tool")
-        body = "\n".join(
-            str(b.get("text") or "")
-            for b in blocks
-            if isinstance(b, dict) and b.get("type") == "text"
-        )
-        if content.get("isError") is True:
-            return f"← {name} ERROR: {body}", [(name, body)]
-        return f"← {name}: {body}", []
-    for block in blocks:
-        if not isinstance(block, dict):
-            parts.append(_short(block, 500))
-            continue
-        kind = block.get("type")
-        if kind == "text":
-            parts.append(str(block.get("text") or ""))
-        elif kind in ("tool_call", "toolCall"):
-            args = _short(block.get("arguments"), ARG_CHARS)
-            parts.append(f"→ call {block.get('name') or '?'}({args})")
-        elif kind == "tool_result":
-            name = str(block.get("name") or "tool")
-            body = str(block.get("text") or block.get("content") or "")
-            if block.get("is_error"):
-                errors.append((name, body))
-                parts.append(f"← {name} ERROR: {body}")
+    for block in MessageContent.from_json(content).blocks:
+        if isinstance(block, TextBlock):
+            if not block.thinking:  # private reasoning: long, and not what is graded
+                parts.append(block.text)
+        elif isinstance(block, ToolCall):
+            parts.append(f"→ call {block.name}({_short(block.arguments, ARG_CHARS)})")
+        elif isinstance(block, ToolResult):
+            name = block.name or "tool"
+            if block.is_error:
+                errors.append((name, block.text))
+                parts.append(f"← {name} ERROR: {block.text}")
             else:
-                parts.append(f"← {name}: {body}")
-        elif kind in ("thinking", "reasoning"):
-            continue  # private reasoning: long, and not what the reviewer should grade
+                parts.append(f"← {name}: {block.text}")
+        elif isinstance(block, Compaction):
+            parts.append(f"[compacted] {block.summary or ''}")
         else:
-            parts.append(_short(block, 500))
+            parts.append(_short(block.data, 500))
     return "\n".join(p for p in parts if p), errors
 
 

@@ -303,7 +303,7 @@ async def _upsert_messages(
             [run_ids.get(m.provider_run_id) if m.provider_run_id else None for m in part],
             [m.provider_run_id for m in part],
             [m.role.value for m in part],
-            [_json(m.content) for m in part],
+            [_json(m.content.to_json()) for m in part],
             [m.created_at for m in part],
             [m.model for m in part],
             [m.usage.input_tokens for m in part],

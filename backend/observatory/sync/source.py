@@ -8,11 +8,9 @@ about the provider beyond these records, so a second provider is one new module.
 Conventions (see DESIGN.md): times are timezone-aware UTC, money is ``Decimal`` (USD),
 and ``None`` means "the provider did not say" -- never an invented zero.
 
-Message ``content`` is a JSON object ``{"blocks": [...]}``: the provider's content blocks
-(``{"type": "text", "text"}``, ``{"type": "toolCall", "id", "name", "arguments"}``,
-``{"type": "image", ...}``, ``{"type": "compaction", "summary", "tokensBefore",
-"tokensAfter"}``) plus, for tool results, ``toolCallId``/``toolName`` and, for provider
-"custom" messages, ``customType``/``details``.
+Messages are stored in the provider-neutral form of :class:`MessageContent` (its ``to_json``);
+every reader outside ``sync/<provider>/`` goes through :meth:`MessageContent.from_json` or reads
+the documented keys, never a provider's own.
 """
 
 from __future__ import annotations
@@ -124,6 +122,165 @@ class RunRecord:
         return int((self.finished_at - self.started_at).total_seconds() * 1000)
 
 
+# -- the neutral message model -------------------------------------------------------------------
+#
+# Stored JSON (``messages.content``):
+#   {"blocks": [
+#      {"type": "text", "text"},
+#      {"type": "thinking", "text"},                        private reasoning
+#      {"type": "tool_call", "id", "name", "arguments"},
+#      {"type": "tool_result", "tool_call_id", "name", "is_error", "text"},
+#      {"type": "compaction", "summary", "tokens_before", "tokens_after"},
+#      {"type": <other>, ...}                               kept as given (images, raw JSON)
+#    ],
+#    "stop_reason"?, "error_message"?, "meta"?}             meta: provider details, shown as is
+
+
+@dataclass(frozen=True, slots=True)
+class TextBlock:
+    text: str
+    thinking: bool = False  # private reasoning, kept apart from what the agent said
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    id: str | None
+    name: str
+    arguments: Any = None
+
+
+@dataclass(frozen=True, slots=True)
+class ToolResult:
+    tool_call_id: str | None
+    name: str | None
+    is_error: bool
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Compaction:
+    summary: str | None
+    tokens_before: int | None = None
+    tokens_after: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OtherBlock:
+    """A block the neutral model does not interpret (an image, raw JSON): kept as given."""
+
+    data: dict[str, Any]
+
+
+Block = TextBlock | ToolCall | ToolResult | Compaction | OtherBlock
+
+
+@dataclass(slots=True)
+class MessageContent:
+    blocks: list[Block] = field(default_factory=list)
+    stop_reason: str | None = None
+    error_message: str | None = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """What was said: text blocks, tool-result text and compaction summaries, joined."""
+        parts: list[str] = []
+        for b in self.blocks:
+            if isinstance(b, TextBlock) and not b.thinking:
+                parts.append(b.text)
+            elif isinstance(b, ToolResult):
+                parts.append(b.text)
+            elif isinstance(b, Compaction) and b.summary is not None:
+                parts.append(b.summary)
+        return "\n".join(parts)
+
+    @property
+    def tool_calls(self) -> list[ToolCall]:
+        return [b for b in self.blocks if isinstance(b, ToolCall)]
+
+    @property
+    def tool_result(self) -> ToolResult | None:
+        return next((b for b in self.blocks if isinstance(b, ToolResult)), None)
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"blocks": [_block_json(b) for b in self.blocks]}
+        if self.stop_reason is not None:
+            out["stop_reason"] = self.stop_reason
+        if self.error_message is not None:
+            out["error_message"] = self.error_message
+        if self.meta:
+            out["meta"] = self.meta
+        return out
+
+    @classmethod
+    def from_json(cls, raw: Any) -> MessageContent:
+        """Read stored content; anything malformed becomes an uninterpreted block."""
+        if not isinstance(raw, dict):
+            return cls([] if raw is None else [OtherBlock({"type": "json", "value": raw})])
+        blocks = raw.get("blocks")
+        return cls(
+            [_block_from(b) for b in blocks] if isinstance(blocks, list) else [],
+            stop_reason=_opt_str(raw.get("stop_reason")),
+            error_message=_opt_str(raw.get("error_message")),
+            meta=raw["meta"] if isinstance(raw.get("meta"), dict) else {},
+        )
+
+
+def _opt_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _opt_int(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _block_json(b: Block) -> dict[str, Any]:
+    if isinstance(b, TextBlock):
+        return {"type": "thinking" if b.thinking else "text", "text": b.text}
+    if isinstance(b, ToolCall):
+        return {"type": "tool_call", "id": b.id, "name": b.name, "arguments": b.arguments}
+    if isinstance(b, ToolResult):
+        return {
+            "type": "tool_result",
+            "tool_call_id": b.tool_call_id,
+            "name": b.name,
+            "is_error": b.is_error,
+            "text": b.text,
+        }
+    if isinstance(b, Compaction):
+        return {
+            "type": "compaction",
+            "summary": b.summary,
+            "tokens_before": b.tokens_before,
+            "tokens_after": b.tokens_after,
+        }
+    return b.data
+
+
+def _block_from(raw: Any) -> Block:
+    if not isinstance(raw, dict):
+        return OtherBlock({"type": "json", "value": raw})
+    kind = raw.get("type")
+    if kind in ("text", "thinking") and isinstance(raw.get("text"), str):
+        return TextBlock(raw["text"], thinking=kind == "thinking")
+    if kind == "tool_call":
+        return ToolCall(_opt_str(raw.get("id")), str(raw.get("name") or "?"), raw.get("arguments"))
+    if kind == "tool_result":
+        return ToolResult(
+            _opt_str(raw.get("tool_call_id")),
+            _opt_str(raw.get("name")),
+            raw.get("is_error") is True,
+            str(raw.get("text") or ""),
+        )
+    if kind == "compaction":
+        return Compaction(
+            _opt_str(raw.get("summary")),
+            _opt_int(raw.get("tokens_before")),
+            _opt_int(raw.get("tokens_after")),
+        )
+    return OtherBlock(raw)
+
+
 @dataclass(slots=True)
 class MessageRecord:
     """One cached transcript entry, ordered by (provider_session_id, seq)."""
@@ -131,7 +288,7 @@ class MessageRecord:
     provider_session_id: str
     seq: int
     role: MessageRole
-    content: dict[str, Any]
+    content: MessageContent
     created_at: datetime
     provider_event_id: str | None = None
     parent_event_id: str | None = None

@@ -3,13 +3,16 @@ import { argumentsPreview, hasThinking, prettyArguments, toolResultName, transcr
 
 describe('transcript helpers', () => {
   it('finds the tool a result answers', () => {
-    expect(toolResultName({ blocks: [{ type: 'tool_result', name: 'exec', text: 'ok' }] })).toBe('exec');
+    expect(
+      toolResultName({ blocks: [{ type: 'tool_result', tool_call_id: 'c1', name: 'exec', is_error: false, text: 'ok' }] }),
+    ).toBe('exec');
     expect(toolResultName({ blocks: [{ type: 'text', text: 'hi' }] })).toBeNull();
     expect(toolResultName(null)).toBeNull();
     expect(toolResultName({ blocks: 'nope' })).toBeNull();
   });
   it('detects thinking blocks', () => {
-    expect(hasThinking({ blocks: [{ type: 'thinking' }] })).toBe(true);
+    expect(hasThinking({ blocks: [{ type: 'thinking', text: 'hmm' }] })).toBe(true);
+    expect(hasThinking({ blocks: [{ type: 'text', text: 'hi' }] })).toBe(false);
     expect(hasThinking({})).toBe(false);
   });
   it('previews and pretty-prints arguments', () => {

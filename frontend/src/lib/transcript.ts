@@ -1,4 +1,6 @@
-// Small pure helpers for rendering transcript messages.
+// Small pure helpers for rendering transcript messages. `content` is the server's neutral
+// message model (backend sync/source.py): {blocks: [{type: text|thinking|tool_call|tool_result|
+// compaction|…}], stop_reason?, error_message?, meta?}; no provider's own keys are read here.
 
 interface Block {
   type?: unknown;

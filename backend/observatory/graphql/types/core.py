@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -27,6 +27,7 @@ from observatory.graphql.types.scalars import (
     SessionStatus,
     Verdict,
 )
+from observatory.sync.source import MessageContent
 
 _CONNECTIONS = "observatory.graphql.types.connections"
 SessionConnectionRef = Annotated["SessionConnection", strawberry.lazy(_CONNECTIONS)]
@@ -376,8 +377,8 @@ class Message:
     role: MessageRole
     content: JSON = strawberry.field(
         description=(
-            "The provider's content: {blocks: [{type: text|toolCall|thinking|image|compaction|…}],"
-            " toolCallId, toolName, isError (tool results), provenance, stopReason, …}."
+            "The message in the neutral model: {blocks: [{type: text|thinking|tool_call|"
+            "tool_result|compaction|…}], stop_reason?, error_message?, meta?}."
         )
     )
     created_at: datetime
@@ -408,38 +409,25 @@ class Message:
 
     @strawberry.field(description="The message's text blocks joined.")
     def text(self) -> str:
-        parts: list[str] = []
-        for block in _blocks(self.content):
-            if block.get("type") in ("text", "tool_result") and isinstance(block.get("text"), str):
-                parts.append(block["text"])
-            elif block.get("type") == "compaction" and isinstance(block.get("summary"), str):
-                parts.append(block["summary"])
-        return "\n".join(parts)
+        return MessageContent.from_json(self.content).text
 
     @strawberry.field
     def tool_calls(self) -> list[ToolCall]:
         return [
-            ToolCall(id=b.get("id"), name=str(b.get("name") or "?"), arguments=b.get("arguments"))
-            for b in _blocks(self.content)
-            if b.get("type") in ("toolCall", "tool_call")
+            ToolCall(id=c.id, name=c.name, arguments=c.arguments)
+            for c in MessageContent.from_json(self.content).tool_calls
         ]
 
     @strawberry.field(description="For tool-result messages: the call answered.")
     def tool_result(self) -> ToolResult | None:
-        if self.role != MessageRole.TOOL_RESULT or not isinstance(self.content, dict):
+        if self.role != MessageRole.TOOL_RESULT:
             return None
-        c = self.content
+        result = MessageContent.from_json(self.content).tool_result
         return ToolResult(
-            tool_call_id=c.get("toolCallId"), name=c.get("toolName"), is_error=self.is_error
+            tool_call_id=result.tool_call_id if result else None,
+            name=result.name if result else None,
+            is_error=self.is_error,
         )
-
-
-def _blocks(content: Any) -> list[dict[str, Any]]:
-    if isinstance(content, dict):
-        blocks = content.get("blocks")
-        if isinstance(blocks, list):
-            return [b for b in blocks if isinstance(b, dict)]
-    return []
 
 
 @strawberry.type(description="A judgement on a session (or one of its runs, e.g. a heartbeat).")

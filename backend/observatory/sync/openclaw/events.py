@@ -18,7 +18,16 @@ from typing import Any
 import zstandard
 
 from observatory.db.enums import MessageRole
-from observatory.sync.source import Usage
+from observatory.sync.source import (
+    Block,
+    Compaction,
+    MessageContent,
+    OtherBlock,
+    TextBlock,
+    ToolCall,
+    ToolResult,
+    Usage,
+)
 
 HEARTBEAT_PROMPT = "[OpenClaw heartbeat poll]"
 SUBAGENT_PROMPT = "[Subagent Context]"
@@ -51,7 +60,7 @@ class ParsedEvent:
     timestamp: datetime | None  # when the message was produced (message.timestamp)
     recorded_at: datetime | None = None  # when the event was written (event timestamp)
     role: MessageRole | None = None  # set for events that become messages
-    content: dict[str, Any] = field(default_factory=dict)
+    content: MessageContent = field(default_factory=MessageContent)
     run_id: str | None = None  # explicit runId carried by the event
     model: str | None = None
     usage: Usage = field(default_factory=Usage)
@@ -238,21 +247,35 @@ def parse_event(event: dict[str, Any], seq: int) -> ParsedEvent:
     elif etype == "compaction":
         parsed.role = MessageRole.SYSTEM
         parsed.run_id = _str(meta.get("runId"))
-        parsed.content = {
-            "blocks": [
-                {
-                    "type": "compaction",
-                    "summary": event.get("summary"),
-                    "tokensBefore": event.get("tokensBefore"),
-                    "tokensAfter": event.get("tokensAfter"),
-                    "firstKeptEntryId": event.get("firstKeptEntryId"),
-                }
+        parsed.content = MessageContent(
+            [
+                Compaction(
+                    _str(event.get("summary")),
+                    _int(event.get("tokensBefore")),
+                    _int(event.get("tokensAfter")),
+                )
             ]
-        }
+        )
     elif etype == "session" and parsed.event_id:
         # The header's id is the session id, not an event id.
         parsed.event_id = None
     return parsed
+
+
+def neutral_blocks(raw: list[dict[str, Any]]) -> list[Block]:
+    """OpenClaw content blocks -> the neutral model (unknown kinds are kept as given)."""
+    out: list[Block] = []
+    for b in raw:
+        kind = b.get("type")
+        if kind == "text" and isinstance(b.get("text"), str):
+            out.append(TextBlock(b["text"]))
+        elif kind == "thinking" and isinstance(b.get("thinking"), str):
+            out.append(TextBlock(b["thinking"], thinking=True))
+        elif kind == "toolCall":
+            out.append(ToolCall(_str(b.get("id")), str(b.get("name") or "?"), b.get("arguments")))
+        else:
+            out.append(OtherBlock(b))
+    return out
 
 
 def _parse_message(parsed: ParsedEvent, msg: dict[str, Any]) -> None:
@@ -260,7 +283,7 @@ def _parse_message(parsed: ParsedEvent, msg: dict[str, Any]) -> None:
     meta = _obj(msg.get("__openclaw"))
     details = _obj(msg.get("details"))
     blocks = _blocks(msg.get("content"))
-    content: dict[str, Any] = {"blocks": blocks}
+    content = MessageContent(neutral_blocks(blocks))
     parsed.role = role
     parsed.timestamp = to_datetime(msg.get("timestamp")) or parsed.timestamp
     parsed.run_id = _str(meta.get("runId")) or _str(msg.get("runId")) or _str(details.get("runId"))
@@ -269,28 +292,29 @@ def _parse_message(parsed: ParsedEvent, msg: dict[str, Any]) -> None:
     provenance = msg.get("provenance")
     if isinstance(provenance, dict):
         parsed.source_tool = _str(provenance.get("sourceTool"))
-        content["provenance"] = provenance
+        content.meta["provenance"] = provenance
     if role is MessageRole.ASSISTANT:
         parsed.model = _str(msg.get("model"))
         parsed.usage = usage_from(msg.get("usage"))
         parsed.stop_reason = _str(msg.get("stopReason"))
         parsed.error_message = _str(msg.get("errorMessage"))
-        parsed.tool_calls = sum(1 for b in blocks if b.get("type") == "toolCall")
+        parsed.tool_calls = len(content.tool_calls)
         parsed.is_error = parsed.stop_reason in ERROR_STOP_REASONS
-        if parsed.stop_reason:
-            content["stopReason"] = parsed.stop_reason
-        if parsed.error_message:
-            content["errorMessage"] = parsed.error_message
+        content.stop_reason = parsed.stop_reason
+        content.error_message = parsed.error_message
     elif role is MessageRole.TOOL_RESULT:
         parsed.tool_name = _str(msg.get("toolName"))
         parsed.is_error = msg.get("isError") is True
-        content["toolCallId"] = msg.get("toolCallId")
-        content["toolName"] = parsed.tool_name
-        content["isError"] = parsed.is_error
+        # One tool_result block carries the answer's text; images and the like stay beside it.
+        said = [b.text for b in content.blocks if isinstance(b, TextBlock) and not b.thinking]
+        rest = [b for b in content.blocks if not isinstance(b, TextBlock) or b.thinking]
+        text = "\n".join(said)
+        result = ToolResult(_str(msg.get("toolCallId")), parsed.tool_name, parsed.is_error, text)
+        content.blocks = [result, *rest]
     elif msg.get("role") == "custom":
-        content["customType"] = msg.get("customType")
+        content.meta["custom_type"] = msg.get("customType")
         if details:
-            content["details"] = details
+            content.meta["details"] = details
     parsed.content = content
 
 

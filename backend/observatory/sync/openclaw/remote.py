@@ -29,7 +29,15 @@ from observatory.sync.openclaw.events import (
 )
 from observatory.sync.openclaw.gateway import GatewayRpc, HistoryClient, RpcError
 from observatory.sync.openclaw.mapping import ms, record_from_entry
-from observatory.sync.source import SessionRecord, SourceUnavailable, SyncBatch, Usage
+from observatory.sync.source import (
+    Block,
+    MessageContent,
+    SessionRecord,
+    SourceUnavailable,
+    SyncBatch,
+    TextBlock,
+    Usage,
+)
 
 log = logging.getLogger(__name__)
 HIDDEN_RUN_PREFIX = "hidden:"
@@ -325,7 +333,7 @@ def _rebuild(
 
 def _made(role: MessageRole, ts: float, text: Any, run_id: str) -> ParsedEvent:
     when: datetime | None = to_datetime(ts)
-    blocks = [{"type": "text", "text": text}] if isinstance(text, str) and text else []
+    blocks: list[Block] = [TextBlock(text)] if isinstance(text, str) and text else []
     return ParsedEvent(
         seq=0,
         type="message",
@@ -334,7 +342,7 @@ def _made(role: MessageRole, ts: float, text: Any, run_id: str) -> ParsedEvent:
         timestamp=when,
         recorded_at=when,
         role=role,
-        content={"blocks": blocks, "rebuiltFrom": "sessions.usage"},
+        content=MessageContent(blocks, meta={"rebuilt_from": "sessions.usage"}),
         run_id=run_id,
         text=text if isinstance(text, str) else None,
     )
