@@ -30,6 +30,7 @@ sys.path.insert(0, str(REPO / "backend"))
 
 from observatory.db.engine import asyncpg_dsn, make_engine  # noqa: E402
 from observatory.db.migrate import upgrade_async  # noqa: E402
+from observatory.settings import load_settings  # noqa: E402
 from observatory.sync.circuit import Policy  # noqa: E402
 from observatory.sync.runner import sync_once  # noqa: E402
 
@@ -273,12 +274,14 @@ async def bench(args: argparse.Namespace) -> None:
 
         policy = Policy()
         started = time.perf_counter()
-        first = await sync_once(engine, policy=policy, force=True, progress=progress)
+        first = await sync_once(
+            engine, load_settings(), policy=policy, force=True, progress=progress
+        )
         full_s = time.perf_counter() - started
         [rep] = first.sources
         assert rep.outcome == "ok", rep
         started = time.perf_counter()
-        second = await sync_once(engine, policy=policy, force=True)
+        second = await sync_once(engine, load_settings(), policy=policy, force=True)
         incremental_s = time.perf_counter() - started
         await engine.dispose()
         print(

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from observatory.db.models import HIST_BUCKETS, HIST_COLUMNS, ROLLUP_SUMS
+
 T = TypeVar("T")
 
 BUCKETS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
@@ -73,14 +75,10 @@ class MetricFilter:
         return "".join(f" AND {c}" for c in conds)
 
 
-HIST_BUCKETS = 32
 HIST_BASE_MS = 50.0
 HIST_RATIO = 1.5
-_SUMS = [
-    "run_count", "failed_runs", "usage_runs", "input_tokens", "output_tokens",
-    "cache_read_tokens", "cache_write_tokens", "cost_runs", "cost", "duration_runs",
-]  # fmt: skip
-_HIST = [f"h{i}" for i in range(HIST_BUCKETS)]
+_SUMS = ROLLUP_SUMS
+_HIST = HIST_COLUMNS
 
 
 def _raw_aggregates() -> str:

@@ -55,7 +55,9 @@ def _background_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.T
         from observatory.sync.runner import run_forever
 
         tasks.append(
-            asyncio.create_task(run_forever(services.session_factory, stop), name="sync-runner")
+            asyncio.create_task(
+                run_forever(services.session_factory, stop, services.settings), name="sync-runner"
+            )
         )
     if services.settings.ai_base_url:
         from observatory.review.worker import run_review_worker

@@ -65,6 +65,10 @@ class Settings:
     ai_max_concurrency: int
     ai_requests_per_minute: int
     ai_heartbeat_sample_rate: float
+    # Zero-config OpenClaw source on this host (the gateway token stays in the environment,
+    # read by the adapter under OBSERVATORY_OPENCLAW_TOKEN so it is never stored).
+    openclaw_state_dir: str | None = None
+    openclaw_gateway_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -109,4 +113,6 @@ def load_settings() -> Settings:
         ai_max_concurrency=_int("AI_MAX_CONCURRENCY", 2),
         ai_requests_per_minute=_int("AI_REQUESTS_PER_MINUTE", 60),
         ai_heartbeat_sample_rate=_float("AI_HEARTBEAT_SAMPLE_RATE", 0.1),
+        openclaw_state_dir=_env("OPENCLAW_STATE_DIR"),
+        openclaw_gateway_url=_env("OPENCLAW_GATEWAY_URL"),
     )

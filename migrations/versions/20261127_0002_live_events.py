@@ -19,6 +19,7 @@ down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# A literal copy of observatory.events.CHANNEL as of this revision.
 CHANNEL = "observatory_events"
 
 UPGRADE = [

@@ -22,6 +22,7 @@ down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# Literal copies of observatory.db.models.HIST_BUCKETS / ROLLUP_SUMS as of this revision.
 HIST_BUCKETS = 32
 HIST = [f"h{i}" for i in range(HIST_BUCKETS)]
 SUMS = [

@@ -10,8 +10,8 @@ import asyncpg
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observatory.db.engine import asyncpg_dsn
+from observatory.events import CHANNEL
 
-CHANNEL = "observatory_events"
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sync_helpers import POLICY, Clock, add_source, count, snapshot, source_row
 
 from observatory.db.enums import CircuitState
+from observatory.settings import load_settings
 from observatory.sync.openclaw.gateway import GatewayRpc
 from observatory.sync.runner import SYNC_LOCK_CLASS, run_forever, sync_once
 from observatory.sync.source import SourceAuthError
@@ -35,7 +36,7 @@ def gateway_config(url: str, **extra: Any) -> dict[str, Any]:
 
 
 async def sync(engine: AsyncEngine, clock: Clock, **kw: Any) -> Any:
-    return await sync_once(engine, policy=POLICY, clock=clock, **kw)
+    return await sync_once(engine, load_settings(), policy=POLICY, clock=clock, **kw)
 
 
 async def test_handshake_and_rpc(gateway: tuple[FakeGateway, str]) -> None:
@@ -253,7 +254,7 @@ async def test_progress_and_run_forever(
         await conn.execute(text("TRUNCATE messages, runs, sessions RESTART IDENTITY CASCADE"))
         await conn.execute(text("UPDATE sync_sources SET next_attempt_at = NULL"))
     stop = asyncio.Event()
-    task = asyncio.create_task(run_forever(engine, stop, policy=POLICY))
+    task = asyncio.create_task(run_forever(engine, stop, load_settings(), policy=POLICY))
     for _ in range(200):
         if await count(engine, "SELECT count(*) FROM sessions") == 4:
             break

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections.abc import Mapping
@@ -14,8 +15,9 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sync_helpers import POLICY, Clock, add_source, count, snapshot
 
+from observatory.settings import load_settings
 from observatory.sync import ingest
-from observatory.sync.runner import default_factory, sync_once
+from observatory.sync.runner import ENV_SOURCE_NAME, default_factory, sync_once
 from observatory.sync.source import SessionRecord, SessionSource, SyncBatch
 
 MAIN = "agent:sofia:main"
@@ -36,7 +38,8 @@ def legacy_dir(fixtures: Path, tmp: Path) -> Path:
 async def run(engine: AsyncEngine, **kw: Any) -> Any:
     kw.setdefault("policy", POLICY)
     kw.setdefault("force", True)
-    return await sync_once(engine, **kw)
+    settings = kw.pop("settings", None) or load_settings()
+    return await sync_once(engine, settings, **kw)
 
 
 async def test_store_sync_matches_gateway_usage(clean_db: AsyncEngine, fixtures_dir: Path) -> None:
@@ -304,3 +307,15 @@ async def test_archived_is_ours_to_keep(clean_db: AsyncEngine, fixtures_dir: Pat
         )
         == 1
     )
+
+
+async def test_env_source_comes_from_the_settings_given(
+    clean_db: AsyncEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The runner reads the Settings it is handed, never the environment again."""
+    monkeypatch.delenv("OBSERVATORY_OPENCLAW_STATE_DIR", raising=False)
+    given = dataclasses.replace(load_settings(), openclaw_state_dir=str(tmp_path))
+    await run(clean_db, settings=given, names=["none-such"])
+    async with clean_db.connect() as conn:
+        rows = (await conn.execute(text("SELECT name, config FROM sync_sources"))).all()
+    assert [(r.name, r.config) for r in rows] == [(ENV_SOURCE_NAME, {"state_dir": str(tmp_path)})]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
 from pathlib import Path
 
 from alembic import command
@@ -17,17 +16,10 @@ OPTIONAL_INDEXES = frozenset({"ix_sessions_title_trgm"})
 
 
 def load_models() -> MetaData:
-    """Import every ``observatory/<package>/models.py`` and return the shared metadata.
+    """The shared metadata of every table (``observatory.tables`` imports each table module)."""
+    from observatory.tables import metadata
 
-    Features keep their own tables beside their code (``review/models.py``) on the shared
-    ``Base``; Alembic and the drift check must see all of them, not only ``db/models.py``.
-    """
-    from observatory.db.models import Base
-
-    package = Path(__file__).resolve().parents[1]
-    for module in sorted(package.glob("*/models.py")):
-        importlib.import_module(f"observatory.{module.parent.name}.models")
-    return Base.metadata
+    return metadata
 
 
 def alembic_config(url: str) -> Config:

@@ -330,6 +330,12 @@ class ReviewJob(Base):
 # from a fixed log-scale histogram: bucket 0 is [0, 50 ms), bucket i >= 1 is
 # [50 * 1.5^(i-1), 50 * 1.5^i) ms, the last bucket is open-ended (see observatory.metrics).
 HIST_BUCKETS = 32
+HIST_COLUMNS = [f"h{i}" for i in range(HIST_BUCKETS)]
+# The roll-up's additive aggregates, in column order (the metrics queries sum exactly these).
+ROLLUP_SUMS = [
+    "run_count", "failed_runs", "usage_runs", "input_tokens", "output_tokens",
+    "cache_read_tokens", "cache_write_tokens", "cost_runs", "cost", "duration_runs",
+]  # fmt: skip
 run_rollups = Table(
     "run_rollups",
     Base.metadata,
@@ -338,16 +344,14 @@ run_rollups = Table(
     Column("model", String(200), primary_key=True),
     Column("kind", String(16), primary_key=True),
     Column("trigger", String(16), primary_key=True),
-    Column("run_count", BigInteger, nullable=False, server_default="0"),
-    Column("failed_runs", BigInteger, nullable=False, server_default="0"),
-    Column("usage_runs", BigInteger, nullable=False, server_default="0"),
-    Column("input_tokens", BigInteger, nullable=False, server_default="0"),
-    Column("output_tokens", BigInteger, nullable=False, server_default="0"),
-    Column("cache_read_tokens", BigInteger, nullable=False, server_default="0"),
-    Column("cache_write_tokens", BigInteger, nullable=False, server_default="0"),
-    Column("cost_runs", BigInteger, nullable=False, server_default="0"),
-    Column("cost", Numeric(18, 8), nullable=False, server_default="0"),
-    Column("duration_runs", BigInteger, nullable=False, server_default="0"),
-    *[Column(f"h{i}", BigInteger, nullable=False, server_default="0") for i in range(HIST_BUCKETS)],
+    *[
+        Column(
+            name,
+            Numeric(18, 8) if name == "cost" else BigInteger,
+            nullable=False,
+            server_default="0",
+        )
+        for name in ROLLUP_SUMS + HIST_COLUMNS
+    ],
     Index("ix_run_rollups_bucket", "bucket"),
 )

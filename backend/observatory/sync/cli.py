@@ -15,6 +15,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from observatory.settings import Settings
 from observatory.sync.runner import Progress, SyncReport, run_forever, sync_once
 
 
@@ -54,19 +55,20 @@ def register_cli(subparsers: Any) -> None:
 # -- plumbing -------------------------------------------------------------------------------------
 
 
-def _with_engine(fn: Callable[[AsyncEngine], Awaitable[int]]) -> int:
+def _with_engine(fn: Callable[[AsyncEngine, Settings], Awaitable[int]]) -> int:
     from observatory.db.engine import make_engine
     from observatory.db.migrate import upgrade_async
     from observatory.runtime import database_url
     from observatory.settings import load_settings
 
-    url = database_url(load_settings())
+    settings = load_settings()
+    url = database_url(settings)
 
     async def main() -> int:
         await upgrade_async(url)
         engine = make_engine(url, pool_size=4, app_name="observatory-sync")
         try:
-            return await fn(engine)
+            return await fn(engine, settings)
         finally:
             await engine.dispose()
 
@@ -111,9 +113,10 @@ def _print_report(report: SyncReport) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    async def once(engine: AsyncEngine) -> int:
+    async def once(engine: AsyncEngine, settings: Settings) -> int:
         report = await sync_once(
             engine,
+            settings,
             progress=None if args.quiet else _ProgressPrinter(),
             force=args.force,
             names=args.source,
@@ -121,13 +124,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
         _print_report(report)
         return 0 if report.ok else 1
 
-    async def forever(engine: AsyncEngine) -> int:
+    async def forever(engine: AsyncEngine, settings: Settings) -> int:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await run_forever(engine, stop)
+        await run_forever(engine, stop, settings)
         return 0
 
     return _with_engine(once if args.once else forever)
@@ -164,7 +167,7 @@ def cmd_sources(args: argparse.Namespace) -> int:
 
     sources = cast(Table, SyncSource.__table__)
 
-    async def run(engine: AsyncEngine) -> int:
+    async def run(engine: AsyncEngine, _settings: Settings) -> int:
         async with engine.begin() as conn:
             if args.sources_cmd == "add":
                 config = _config(args)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from observatory.db.enums import CircuitState, SessionStatus
 from observatory.db.models import Session, SyncSource
+from observatory.settings import Settings
 from observatory.sync.circuit import (
     BreakerState,
     Policy,
@@ -309,10 +309,10 @@ async def sync_source(
                 await conn.commit()
 
 
-async def ensure_env_source(engine: AsyncEngine) -> None:
-    """A source from OBSERVATORY_OPENCLAW_* variables, for zero-config single-host setups."""
-    state_dir = os.environ.get("OBSERVATORY_OPENCLAW_STATE_DIR")
-    url = os.environ.get("OBSERVATORY_OPENCLAW_GATEWAY_URL")
+async def ensure_env_source(engine: AsyncEngine, settings: Settings) -> None:
+    """A source from the OBSERVATORY_OPENCLAW_* settings, for zero-config single-host setups."""
+    state_dir = settings.openclaw_state_dir
+    url = settings.openclaw_gateway_url
     if not state_dir and not url:
         return
     config: dict[str, Any] = {}
@@ -333,6 +333,7 @@ async def ensure_env_source(engine: AsyncEngine) -> None:
 
 async def sync_once(
     session_factory: async_sessionmaker[AsyncSession] | AsyncEngine,
+    settings: Settings,
     *,
     progress: ProgressFn | None = None,
     policy: Policy | None = None,
@@ -342,13 +343,12 @@ async def sync_once(
     names: list[str] | None = None,
     stop: asyncio.Event | None = None,
 ) -> SyncReport:
-    """One pass over every enabled source that is due (all of them with ``force``)."""
+    """One pass over every enabled source that is due (all of them with ``force``); ``policy``
+    overrides the one ``settings`` describe (tests use short backoffs)."""
     engine = engine_of(session_factory)
     if policy is None:
-        from observatory.settings import load_settings
-
-        policy = Policy.from_settings(load_settings())
-    await ensure_env_source(engine)
+        policy = Policy.from_settings(settings)
+    await ensure_env_source(engine, settings)
     async with engine.connect() as conn:
         # The demo source is static data with no peer to sync from.
         query = (
@@ -380,20 +380,19 @@ async def sync_once(
 async def run_forever(
     session_factory: async_sessionmaker[AsyncSession] | AsyncEngine,
     stop_event: asyncio.Event,
+    settings: Settings,
     *,
     policy: Policy | None = None,
     factory: SourceFactory = default_factory,
 ) -> None:
     """Sync every source when it is due until ``stop_event`` is set."""
     if policy is None:
-        from observatory.settings import load_settings
-
-        policy = Policy.from_settings(load_settings())
+        policy = Policy.from_settings(settings)
     errors = 0
     while not stop_event.is_set():
         try:
             report = await sync_once(
-                session_factory, policy=policy, factory=factory, stop=stop_event
+                session_factory, settings, policy=policy, factory=factory, stop=stop_event
             )
             errors = 0
             upcoming = report.next_attempt_at()

@@ -1,0 +1,15 @@
+"""Every table module, imported explicitly, and the one metadata they share.
+
+Features keep their tables beside their code on the shared ``Base``; Alembic (migrations/env.py)
+and the models-vs-migrations drift check read :data:`metadata` from here, so a new table module
+is one import line below, visible to readers and tools alike.
+"""
+
+from __future__ import annotations
+
+from observatory.db import models as core_models
+from observatory.review import models as review_models
+
+metadata = core_models.Base.metadata
+
+__all__ = ["core_models", "metadata", "review_models"]
