@@ -117,6 +117,56 @@ async def test_session_updated_on_new_review(
         }
 
 
+async def test_session_updated_honours_the_whole_filter(
+    live_url: str, demo_db: str, keys: dict[str, str]
+) -> None:
+    """The live feed uses the list query's predicate: review, verdict, time and pruning too."""
+    sids = {}
+    for name in ("wanted", "other_verdict", "pruned", "old"):
+        sids[name] = await insert_session(demo_db, f"agent:nova:subagent:{uuid.uuid4()}", "nova")
+    conn = await asyncpg.connect(asyncpg_dsn(demo_db))
+    try:
+        await conn.execute("UPDATE sessions SET pruned_at = now() WHERE id = $1", sids["pruned"])
+        await conn.execute(
+            "UPDATE sessions SET started_at = now() - interval '2 days' WHERE id = $1", sids["old"]
+        )
+        start = await conn.fetchval("SELECT now() - interval '1 hour'")
+    finally:
+        await conn.close()
+    live_filter = {
+        "agentIds": ["nova"],
+        "hasReview": True,
+        "verdicts": ["FAILED"],
+        "startedAfter": start.isoformat(),
+        "includePruned": False,
+    }
+    async for client in connect(live_url, keys["viewer"]):
+        await client.subscribe(
+            "u", "subscription($f: SessionFilter) { sessionUpdated(filter: $f) { id } }",
+            {"f": live_filter},
+        )  # fmt: skip
+        await asyncio.sleep(0.2)
+        conn = await asyncpg.connect(asyncpg_dsn(demo_db))
+        try:
+            # Reviewed in this order: every session before "wanted" must be filtered out.
+            for name, verdict in [
+                ("other_verdict", "accomplished"),
+                ("pruned", "failed"),
+                ("old", "failed"),
+                ("wanted", "failed"),
+            ]:
+                await conn.execute(
+                    "INSERT INTO reviews (session_id, verdict, rating, summary, reviewer_kind) "
+                    "VALUES ($1, $2, 1, 'live', 'human')",
+                    sids[name],
+                    verdict,
+                )
+        finally:
+            await conn.close()
+        msg = await client.next()
+        assert msg["payload"]["data"]["sessionUpdated"] == {"id": str(sids["wanted"])}
+
+
 async def test_subscription_requires_a_key(live_url: str) -> None:
     async for client in connect(live_url, None):
         await client.subscribe("1", CREATED)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator
 
 import strawberry
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from strawberry.types import Info
 
 from observatory.auth.scopes import Scope
@@ -14,28 +14,31 @@ from observatory.events import Event
 from observatory.graphql.context import Context
 from observatory.graphql.permissions import scoped_subscription
 from observatory.graphql.queries import load_sync_status
-from observatory.graphql.resolvers.sessions import SessionFilter, matches
+from observatory.graphql.resolvers.sessions import SessionFilter, session_conditions
 from observatory.graphql.types.core import Session
 from observatory.graphql.types.sync import SyncSourceStatus
 
 
 async def _sessions(info: Info, kind: str, filter: SessionFilter | None) -> AsyncGenerator[Session]:
     ctx: Context = info.context
+    # The list query's own predicate (validated now, before the first event), run against the
+    # event's few ids: one query per event and distinct filter, shared by its subscribers.
+    conds = session_conditions(filter)
+    key = f"rows:{filter!r}"
     with ctx.services.events.subscribe(kind) as sub:
         async for event in sub:
-            rows: list[SessionRow] = await event.once("rows", lambda e=event: _rows(ctx, e))
+            rows: list[SessionRow] = await event.once(key, lambda e=event: _rows(ctx, e, conds))
             for row in rows:
-                if matches(row, filter):
-                    # Long-lived socket: loaders per event (shared by its subscribers), so
-                    # nothing is served stale and fan-out costs one batch per relation.
-                    ctx.loaders = event.shared.setdefault("loaders", ctx.fresh_loaders())
-                    yield Session.from_row(row)
+                # Long-lived socket: loaders per event (shared by its subscribers), so
+                # nothing is served stale and fan-out costs one batch per relation.
+                ctx.loaders = event.shared.setdefault("loaders", ctx.fresh_loaders())
+                yield Session.from_row(row)
 
 
-async def _rows(ctx: Context, event: Event) -> list[SessionRow]:
+async def _rows(ctx: Context, event: Event, conds: list[ColumnElement[bool]]) -> list[SessionRow]:
     async with ctx.db() as db:
-        stmt = select(SessionRow).where(SessionRow.id.in_(event.ids)).order_by(SessionRow.id)
-        return list((await db.execute(stmt)).scalars())
+        stmt = select(SessionRow).where(SessionRow.id.in_(event.ids), *conds)
+        return list((await db.execute(stmt.order_by(SessionRow.id))).scalars())
 
 
 @strawberry.type

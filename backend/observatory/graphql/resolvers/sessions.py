@@ -109,27 +109,6 @@ def session_conditions(f: SessionFilter | None) -> list[ColumnElement[bool]]:
     return conds
 
 
-def matches(row: Session, f: SessionFilter | None) -> bool:
-    """In-memory twin of session_conditions for live events (review-based filters excluded)."""
-    if f is None:
-        return True
-    if f.ids is not None and str(row.id) not in {str(i) for i in f.ids}:
-        return False
-    if f.agent_ids and row.agent_id not in f.agent_ids:
-        return False
-    if f.kinds and row.kind not in f.kinds:
-        return False
-    if f.statuses and row.status not in f.statuses:
-        return False
-    if f.search:
-        needle = f.search.lower()
-        if needle not in (row.title or "").lower() and needle not in row.key.lower():
-            return False
-    if f.models and row.model not in f.models:
-        return False
-    return not (f.parent_key and row.parent_key != f.parent_key)
-
-
 async def list_sessions(
     info: Info,
     filter: SessionFilter | None,
