@@ -37,11 +37,11 @@ class Mutation(ReviewQueueMutation, ImproveMutation):
 
     @scoped_mutation(Scope.SESSIONS_WRITE, description="Archive a finished session.")
     async def archive_session(self, info: Info, id: strawberry.ID) -> Session:
-        return await set_archived(info, id, archived=True)
+        return Session.from_row(await set_archived(info, id, archived=True))
 
     @scoped_mutation(Scope.SESSIONS_WRITE, description="Bring an archived session back.")
     async def unarchive_session(self, info: Info, id: strawberry.ID) -> Session:
-        return await set_archived(info, id, archived=False)
+        return Session.from_row(await set_archived(info, id, archived=False))
 
     @scoped_mutation(Scope.KEYS_ADMIN, description="Create an API key; its secret is shown once.")
     async def create_api_key(self, info: Info, name: str, role: Role) -> CreatedApiKey:

@@ -5,7 +5,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from sqlalchemy import ColumnElement, Select, tuple_
+from strawberry.types import Info
 
 from observatory.graphql.errors import BadUserInput
 
@@ -48,3 +55,78 @@ def parse_id(value: str | int | None, field: str = "id") -> int:
     if parsed < 1 or parsed > 2**63 - 1:
         raise BadUserInput(f"`{field}` is out of range", field=field)
     return parsed
+
+
+def cursor_value(kind: str, raw: Any, field: str = "after") -> Any:
+    """Turn a decoded cursor component back into the sort column's Python type."""
+    try:
+        if kind == "datetime":
+            return datetime.fromisoformat(str(raw))
+        if kind == "decimal":
+            return Decimal(str(raw))
+        if kind == "int":
+            return int(raw)
+    except (ValueError, TypeError, InvalidOperation):
+        pass
+    else:
+        return raw
+    raise BadUserInput("invalid cursor", field=field)
+
+
+def cursor_part(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True)
+class Key:
+    """One sort column of a keyset and the type its cursor component decodes to."""
+
+    column: ColumnElement[Any]
+    kind: str  # "datetime" | "decimal" | "int"
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of rows (the first entity of each result row), their cursors, and the filtered
+    query without order or limit (what ``totalCount`` counts)."""
+
+    rows: list[Any]
+    cursors: list[str]
+    has_next: bool
+    base: Select[Any]
+
+
+async def keyset_page(
+    info: Info,
+    base: Select[Any],
+    keys: Sequence[Key],
+    *,
+    first: int | None,
+    after: str | None,
+    descending: bool,
+) -> Page:
+    """The one keyset pagination: rows strictly after the cursor in (keys...) order; the last
+    key must be unique (the id) so that ties never skip or repeat a row."""
+    limit = page_size(first, info.context.settings.max_page_size)
+    columns = [k.column for k in keys]
+    stmt = base
+    cursor = decode_cursor(after, len(keys))
+    if cursor is not None:
+        values = tuple(cursor_value(k.kind, v) for k, v in zip(keys, cursor, strict=True))
+        pair = tuple_(*columns)
+        stmt = stmt.where(pair < values if descending else pair > values)
+    stmt = stmt.order_by(*(c.desc() if descending else c.asc() for c in columns))
+    stmt = stmt.add_columns(*(c.label(f"_k{i}") for i, c in enumerate(columns)))
+    async with info.context.db() as db:
+        result = (await db.execute(stmt.limit(limit + 1))).all()
+    page = result[:limit]
+    return Page(
+        rows=[r[0] for r in page],
+        cursors=[encode_cursor(*(cursor_part(v) for v in r[1:])) for r in page],
+        has_next=len(result) > limit,
+        base=base,
+    )

@@ -11,6 +11,7 @@ from observatory.auth.scopes import Scope
 from observatory.db.models import Agent as AgentRow
 from observatory.db.models import ApiKey as ApiKeyRow
 from observatory.db.models import SyncSource
+from observatory.graphql.pagination import parse_id
 from observatory.graphql.permissions import scoped
 from observatory.graphql.resolvers import metrics as metric_resolvers
 from observatory.graphql.resolvers.improve import ImproveQuery
@@ -29,12 +30,14 @@ from observatory.graphql.resolvers.sessions import (
     list_sessions,
 )
 from observatory.graphql.types.auth import ApiKey, Viewer
-from observatory.graphql.types.connections import (
+from observatory.graphql.types.core import (
+    Agent,
     ReviewConnection,
+    Run,
     RunConnection,
+    Session,
     SessionConnection,
 )
-from observatory.graphql.types.core import Agent, Run, Session
 from observatory.graphql.types.metrics import (
     DurationBucket,
     MetricBucket,
@@ -72,13 +75,15 @@ class Query(ReviewQueueQuery, ImproveQuery):
         first: int | None = None,
         after: str | None = None,
     ) -> SessionConnection:
-        return await list_sessions(info, filter, order_by, first, after)
+        page = await list_sessions(info, filter, order_by, first, after)
+        return SessionConnection.of(page, Session.from_row)
 
     @scoped(Scope.SESSIONS_READ, description="One session by id or by key.")
     async def session(
         self, info: Info, id: strawberry.ID | None = None, key: str | None = None
     ) -> Session | None:
-        return await get_session(info, id, key)
+        row = await get_session(info, id, key)
+        return Session.from_row(row) if row else None
 
     @scoped(Scope.SESSIONS_READ, description="Heartbeat runs across agents, newest first.")
     async def heartbeats(
@@ -89,7 +94,8 @@ class Query(ReviewQueueQuery, ImproveQuery):
         after: str | None = None,
     ) -> RunConnection:
         run_filter, extra = heartbeat_as_run_filter(filter)
-        return await list_runs(info, run_filter, first, after, extra=extra)
+        page = await list_runs(info, run_filter, first, after, extra=extra)
+        return RunConnection.of(page, Run.from_row)
 
     @scoped(Scope.SESSIONS_READ, description="Runs, newest first.")
     async def runs(
@@ -99,12 +105,10 @@ class Query(ReviewQueueQuery, ImproveQuery):
         first: int | None = None,
         after: str | None = None,
     ) -> RunConnection:
-        return await list_runs(info, filter, first, after)
+        return RunConnection.of(await list_runs(info, filter, first, after), Run.from_row)
 
     @scoped(Scope.SESSIONS_READ)
     async def run(self, info: Info, id: strawberry.ID) -> Run | None:
-        from observatory.graphql.pagination import parse_id
-
         row = await info.context.loaders.run.load(parse_id(id))
         return Run.from_row(row) if row else None
 

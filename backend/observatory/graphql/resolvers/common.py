@@ -1,9 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -30,30 +28,6 @@ def like_pattern(search: str, field: str = "search") -> str:
 def check_range(start: datetime | None, end: datetime | None, field: str) -> None:
     if start is not None and end is not None and start > end:
         raise BadUserInput(f"`{field}`: the start is after the end", field=field)
-
-
-def cursor_value(kind: str, raw: Any, field: str = "after") -> Any:
-    """Turn a decoded cursor component back into the sort column's Python type."""
-    try:
-        if kind == "datetime":
-            return datetime.fromisoformat(str(raw))
-        if kind == "decimal":
-            return Decimal(str(raw))
-        if kind == "int":
-            return int(raw)
-    except (ValueError, TypeError, InvalidOperation):
-        pass
-    else:
-        return raw
-    raise BadUserInput("invalid cursor", field=field)
-
-
-def cursor_part(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    return value
 
 
 def opt_id(value: strawberry.ID | None, field: str) -> int | None:

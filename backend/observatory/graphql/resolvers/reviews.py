@@ -6,18 +6,18 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import Select, and_, select, tuple_
+from sqlalchemy import Select, and_, select
 from strawberry.types import Info
 
 from observatory.auth.scopes import Scope
-from observatory.db.enums import ReviewerKind, Verdict
-from observatory.db.models import Review
+from observatory.db.models import Review, Session
 from observatory.graphql.errors import BadUserInput, Forbidden, NotFound
-from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size, parse_id
-from observatory.graphql.resolvers.common import check_range, cursor_value
+from observatory.graphql.pagination import Key, keyset_page, parse_id
+from observatory.graphql.resolvers.common import check_range
 from observatory.graphql.resolvers.sessions import require_session
-from observatory.graphql.types.connections import PageInfo, ReviewConnection, ReviewEdge
 from observatory.graphql.types.core import Review as ReviewType
+from observatory.graphql.types.core import ReviewConnection
+from observatory.graphql.types.scalars import ReviewerKind, Verdict
 from observatory.review import writes
 
 
@@ -50,9 +50,6 @@ class UpdateReviewInput:
 async def list_reviews(
     info: Info, filter: ReviewFilter | None, first: int | None, after: str | None
 ) -> ReviewConnection:
-    from observatory.db.models import Session
-
-    limit = page_size(first, info.context.settings.max_page_size)
     base: Select[Any] = select(Review)
     conds = []
     if filter is not None:
@@ -72,27 +69,9 @@ async def list_reviews(
             conds.append(Review.created_at < filter.created_before)
     if conds:
         base = base.where(and_(*conds))
-    stmt = base
-    cursor = decode_cursor(after, 2)
-    if cursor is not None:
-        key = (cursor_value("datetime", cursor[0]), cursor_value("int", cursor[1]))
-        stmt = stmt.where(tuple_(Review.created_at, Review.id) < key)
-    stmt = stmt.order_by(Review.created_at.desc(), Review.id.desc()).limit(limit + 1)
-    async with info.context.db() as db:
-        rows = list((await db.execute(stmt)).scalars())
-    has_next = len(rows) > limit
-    rows = rows[:limit]
-    edges = [
-        ReviewEdge(
-            cursor=encode_cursor(r.created_at.isoformat(), r.id), node=ReviewType.from_row(r)
-        )
-        for r in rows
-    ]
-    return ReviewConnection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
-        _count_stmt=base,
-    )
+    keys = [Key(Review.created_at, "datetime"), Key(Review.id, "int")]
+    page = await keyset_page(info, base, keys, first=first, after=after, descending=True)
+    return ReviewConnection.of(page, ReviewType.from_row)
 
 
 @contextlib.contextmanager

@@ -5,15 +5,13 @@ from datetime import datetime
 from typing import Any
 
 import strawberry
-from sqlalchemy import ColumnElement, Select, and_, exists, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from strawberry.types import Info
 
-from observatory.db.enums import RunStatus, RunTrigger
 from observatory.db.models import Review, Run, Session
-from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size, parse_id
-from observatory.graphql.resolvers.common import check_range, cursor_value, like_pattern
-from observatory.graphql.types.connections import PageInfo, RunConnection, RunEdge
-from observatory.graphql.types.core import Run as RunType
+from observatory.graphql.pagination import Key, Page, keyset_page, parse_id
+from observatory.graphql.resolvers.common import check_range, like_pattern
+from observatory.graphql.types.scalars import RunStatus, RunTrigger
 
 HEARTBEAT_OK = "HEARTBEAT_OK"
 
@@ -124,8 +122,7 @@ async def list_runs(
     *,
     ascending: bool = False,
     extra: list[ColumnElement[bool]] | None = None,
-) -> RunConnection:
-    limit = page_size(first, info.context.settings.max_page_size)
+) -> Page:
     c = run_conditions(filter)
     conds = c.conds + (extra or [])
     base: Select[Any] = select(Run)
@@ -133,26 +130,5 @@ async def list_runs(
         base = base.join(Session, Session.id == Run.session_id)
     if conds:
         base = base.where(and_(*conds))
-    stmt = base
-    cursor = decode_cursor(after, 2)
-    pair = tuple_(Run.started_at, Run.id)
-    if cursor is not None:
-        key = (cursor_value("datetime", cursor[0]), cursor_value("int", cursor[1]))
-        stmt = stmt.where(pair > key if ascending else pair < key)
-    if ascending:
-        stmt = stmt.order_by(Run.started_at.asc(), Run.id.asc())
-    else:
-        stmt = stmt.order_by(Run.started_at.desc(), Run.id.desc())
-    async with info.context.db() as db:
-        rows = list((await db.execute(stmt.limit(limit + 1))).scalars())
-    has_next = len(rows) > limit
-    rows = rows[:limit]
-    edges = [
-        RunEdge(cursor=encode_cursor(r.started_at.isoformat(), r.id), node=RunType.from_row(r))
-        for r in rows
-    ]
-    return RunConnection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
-        _count_stmt=base,
-    )
+    keys = [Key(Run.started_at, "datetime"), Key(Run.id, "int")]
+    return await keyset_page(info, base, keys, first=first, after=after, descending=not ascending)

@@ -5,22 +5,14 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, update
 from strawberry.types import Info
 
-from observatory.db.enums import SessionKind, SessionStatus, Verdict
 from observatory.db.models import Session
 from observatory.graphql.errors import BadUserInput, Conflict, NotFound
-from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size, parse_id
-from observatory.graphql.resolvers.common import (
-    Direction,
-    check_range,
-    cursor_part,
-    cursor_value,
-    like_pattern,
-)
-from observatory.graphql.types.connections import PageInfo, SessionConnection, SessionEdge
-from observatory.graphql.types.core import Session as SessionType
+from observatory.graphql.pagination import Key, Page, keyset_page, parse_id
+from observatory.graphql.resolvers.common import Direction, check_range, like_pattern
+from observatory.graphql.types.scalars import SessionKind, SessionStatus, Verdict
 from observatory.sessions_domain import status_from_provider
 
 
@@ -115,41 +107,17 @@ async def list_sessions(
     order_by: SessionOrder | None,
     first: int | None,
     after: str | None,
-) -> SessionConnection:
+) -> Page:
     order = order_by or SessionOrder()
-    limit = page_size(first, info.context.settings.max_page_size)
     sort_expr, sort_kind = _SORT[order.field]
     conds = session_conditions(filter)
     base: Select[Any] = select(Session).where(and_(*conds)) if conds else select(Session)
-    stmt = base
-    cursor = decode_cursor(after, 2)
-    if cursor is not None:
-        key = (cursor_value(sort_kind, cursor[0]), cursor_value("int", cursor[1]))
-        pair = tuple_(sort_expr, Session.id)
-        stmt = stmt.where(pair < key if order.direction == Direction.DESC else pair > key)
-    if order.direction == Direction.DESC:
-        stmt = stmt.order_by(sort_expr.desc(), Session.id.desc())
-    else:
-        stmt = stmt.order_by(sort_expr.asc(), Session.id.asc())
-    stmt = stmt.add_columns(sort_expr.label("sort_key")).limit(limit + 1)
-    async with info.context.db() as db:
-        rows = (await db.execute(stmt)).all()
-    has_next = len(rows) > limit
-    rows = rows[:limit]
-    edges = [
-        SessionEdge(
-            cursor=encode_cursor(cursor_part(r.sort_key), r[0].id), node=SessionType.from_row(r[0])
-        )
-        for r in rows
-    ]
-    return SessionConnection(
-        edges=edges,
-        page_info=PageInfo(has_next_page=has_next, end_cursor=edges[-1].cursor if edges else None),
-        _count_stmt=base,
-    )
+    keys = [Key(sort_expr, sort_kind), Key(Session.id, "int")]
+    descending = order.direction == Direction.DESC
+    return await keyset_page(info, base, keys, first=first, after=after, descending=descending)
 
 
-async def get_session(info: Info, id: strawberry.ID | None, key: str | None) -> SessionType | None:
+async def get_session(info: Info, id: strawberry.ID | None, key: str | None) -> Session | None:
     if (id is None) == (key is None):
         raise BadUserInput("give exactly one of `id` or `key`", field="id" if id is None else "key")
     async with info.context.db() as db:
@@ -161,7 +129,7 @@ async def get_session(info: Info, id: strawberry.ID | None, key: str | None) -> 
                     select(Session).where(Session.key == key).order_by(Session.id).limit(1)
                 )
             ).scalar_one_or_none()
-    return SessionType.from_row(row) if row else None
+    return row
 
 
 async def require_session(
@@ -174,12 +142,7 @@ async def require_session(
     return row
 
 
-async def main_session_of(info: Info, agent_id: str) -> SessionType | None:
-    row = await info.context.loaders.main_session.load(agent_id)
-    return SessionType.from_row(row) if row else None
-
-
-async def set_archived(info: Info, id: strawberry.ID, *, archived: bool) -> SessionType:
+async def set_archived(info: Info, id: strawberry.ID, *, archived: bool) -> Session:
     """Archive a finished session, or bring one back (its status then follows the provider's).
     Idempotent: archiving an archived session (or the reverse) changes nothing."""
     session_id = parse_id(id)
@@ -188,7 +151,7 @@ async def set_archived(info: Info, id: strawberry.ID, *, archived: bool) -> Sess
         if row is None:
             raise NotFound(f"no session with id {id}", field="id")
         if (row.status == SessionStatus.ARCHIVED) == archived:
-            return SessionType.from_row(row)
+            return row
         if archived and row.status not in (SessionStatus.COMPLETED, SessionStatus.FAILED):
             raise Conflict(
                 "only completed or failed sessions can be archived "
@@ -205,4 +168,4 @@ async def set_archived(info: Info, id: strawberry.ID, *, archived: bool) -> Sess
         )
         await db.execute(update(Session).where(Session.id == session_id).values(**values))
         await db.refresh(row)
-    return SessionType.from_row(row)
+    return row

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -16,6 +16,12 @@ from strawberry.types import Info
 from observatory.auth.scopes import Scope
 from observatory.db import models
 from observatory.graphql.permissions import scoped
+from observatory.graphql.resolvers.messages import list_messages
+from observatory.graphql.resolvers.metrics import check_metric_range
+from observatory.graphql.resolvers.runs import RunFilter, list_runs
+from observatory.graphql.resolvers.sessions import SessionFilter, list_sessions
+from observatory.graphql.types.connections import Connection
+from observatory.graphql.types.metrics import MetricSummary
 from observatory.graphql.types.scalars import (
     JSON,
     BigInt,
@@ -28,21 +34,6 @@ from observatory.graphql.types.scalars import (
     Verdict,
 )
 from observatory.sync.source import MessageContent
-
-_CONNECTIONS = "observatory.graphql.types.connections"
-SessionConnectionRef = Annotated["SessionConnection", strawberry.lazy(_CONNECTIONS)]
-RunConnectionRef = Annotated["RunConnection", strawberry.lazy(_CONNECTIONS)]
-MessageConnectionRef = Annotated["MessageConnection", strawberry.lazy(_CONNECTIONS)]
-
-MetricSummaryRef = Annotated["MetricSummary", strawberry.lazy("observatory.graphql.types.metrics")]
-
-if TYPE_CHECKING:
-    from observatory.graphql.types.connections import (
-        MessageConnection,
-        RunConnection,
-        SessionConnection,
-    )
-    from observatory.graphql.types.metrics import MetricSummary
 
 
 @strawberry.type(description="An agent (e.g. `sofia`) as seen by its provider.")
@@ -66,29 +57,24 @@ class Agent:
     @strawberry.field(description="Sessions of this agent, newest first.")
     async def sessions(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> SessionConnectionRef:
-        from observatory.graphql.resolvers.sessions import SessionFilter, list_sessions
-
-        return await list_sessions(
+    ) -> SessionConnection:
+        page = await list_sessions(
             info, SessionFilter(agent_ids=[str(self.id)]), None, first, after
         )
+        return SessionConnection.of(page, Session.from_row)
 
     @scoped(Scope.METRICS_READ, description="Aggregates over this agent's runs in [from, to).")
     async def metrics(
         self, info: Info, from_: Annotated[datetime, strawberry.argument(name="from")], to: datetime
-    ) -> MetricSummaryRef:
-        from observatory.graphql.resolvers.metrics import check_metric_range
-        from observatory.graphql.types.metrics import MetricSummary
-
+    ) -> MetricSummary:
         check_metric_range(info, from_, to)
         found = await info.context.loaders.agent_metrics.load((str(self.id), from_, to))
         return MetricSummary.build(from_, to, found)
 
     @strawberry.field(description="The agent's eternal main session (`agent:<id>:main`).")
     async def main_session(self, info: Info) -> Session | None:
-        from observatory.graphql.resolvers.sessions import main_session_of
-
-        return await main_session_of(info, str(self.id))
+        row = await info.context.loaders.main_session.load(str(self.id))
+        return Session.from_row(row) if row else None
 
 
 @strawberry.type(
@@ -239,22 +225,20 @@ class Session:
     @strawberry.field(description="Runs (agent invocations) in time order.")
     async def runs(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> RunConnectionRef:
-        from observatory.graphql.resolvers.runs import RunFilter, list_runs
-
-        return await list_runs(
+    ) -> RunConnection:
+        page = await list_runs(
             info, RunFilter(session_id=int(self.id)), first, after, ascending=True
         )
+        return RunConnection.of(page, Run.from_row)
 
     @strawberry.field(description="The cached transcript, in order.")
     async def messages(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> MessageConnectionRef:
-        from observatory.graphql.resolvers.messages import list_messages
-
-        return await list_messages(
+    ) -> MessageConnection:
+        page = await list_messages(
             info, session_id=int(self.id), run_id=None, first=first, after=after
         )
+        return MessageConnection.of(page, Message.from_row)
 
     @scoped(Scope.REVIEWS_READ, description="All reviews, newest first.")
     async def reviews(self, info: Info) -> list[Review]:
@@ -334,12 +318,11 @@ class Run:
     @strawberry.field(description="This run's part of the transcript.")
     async def messages(
         self, info: Info, first: int | None = None, after: str | None = None
-    ) -> MessageConnectionRef:
-        from observatory.graphql.resolvers.messages import list_messages
-
-        return await list_messages(
+    ) -> MessageConnection:
+        page = await list_messages(
             info, session_id=None, run_id=int(self.id), first=first, after=after
         )
+        return MessageConnection.of(page, Message.from_row)
 
     @scoped(Scope.REVIEWS_READ, description="Reviews of this run (e.g. of one heartbeat).")
     async def reviews(self, info: Info) -> list[Review]:
@@ -497,3 +480,24 @@ class Review:
             return None
         row = await info.context.loaders.run.load(int(self.run_id))
         return Run.from_row(row) if row else None
+
+
+# Connections of the types above (the generic pair lives in types/connections.py).
+@strawberry.type
+class SessionConnection(Connection[Session]):
+    pass
+
+
+@strawberry.type
+class RunConnection(Connection[Run]):
+    pass
+
+
+@strawberry.type
+class MessageConnection(Connection[Message]):
+    pass
+
+
+@strawberry.type
+class ReviewConnection(Connection[Review]):
+    pass

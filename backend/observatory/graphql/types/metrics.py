@@ -7,8 +7,13 @@ from enum import Enum
 import strawberry
 
 from observatory import metrics
-from observatory.db.enums import RunTrigger, SessionKind, SessionStatus, Verdict
-from observatory.graphql.types.scalars import BigInt
+from observatory.graphql.types.scalars import (
+    BigInt,
+    RunTrigger,
+    SessionKind,
+    SessionStatus,
+    Verdict,
+)
 
 
 @strawberry.enum
