@@ -19,10 +19,23 @@ async def _next(queue: asyncio.Queue[dict[str, object]]) -> dict[str, object]:
     return await asyncio.wait_for(queue.get(), timeout=5)
 
 
+MARK = {"kind": "mark", "ids": []}
+
+
+async def _nothing_before_mark(
+    conn: asyncpg.Connection, queue: asyncio.Queue[dict[str, object]]
+) -> None:
+    """NOTIFY a marker from another connection: a listener gets notifications in commit order,
+    so if the marker comes next, nothing else was delivered before it (no timed wait)."""
+    await conn.execute("SELECT pg_notify($1, $2)", CHANNEL, json.dumps(MARK))
+    assert await _next(queue) == MARK
+
+
 async def test_session_insert_and_review_notify(clean_db: AsyncEngine, db_url: str) -> None:
     queue: asyncio.Queue[dict[str, object]] = asyncio.Queue()
     listener = await asyncpg.connect(asyncpg_dsn(db_url))
     writer = await asyncpg.connect(asyncpg_dsn(db_url))
+    marker = await asyncpg.connect(asyncpg_dsn(db_url))
     try:
         await listener.add_listener(CHANNEL, lambda *args: queue.put_nowait(json.loads(args[3])))
         async with writer.transaction():
@@ -41,8 +54,7 @@ async def test_session_insert_and_review_notify(clean_db: AsyncEngine, db_url: s
                 NOW,
             )
             # Nothing arrives before COMMIT.
-            await asyncio.sleep(0.05)
-            assert queue.empty()
+            await _nothing_before_mark(marker, queue)
         assert await _next(queue) == {"kind": "session_created", "ids": [session_id]}
 
         await writer.execute(
@@ -51,8 +63,8 @@ async def test_session_insert_and_review_notify(clean_db: AsyncEngine, db_url: s
             session_id,
         )
         assert await _next(queue) == {"kind": "session_updated", "ids": [session_id]}
-        await asyncio.sleep(0.05)
-        assert queue.empty()  # one event per change, not one per trigger
+        await _nothing_before_mark(marker, queue)  # one event per change, not one per trigger
     finally:
         await listener.close()
         await writer.close()
+        await marker.close()
