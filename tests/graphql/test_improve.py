@@ -32,7 +32,7 @@ async def test_queue_claim_conflict_and_submit(api: dict[str, Api]) -> None:
     assert await api["operator"].error_code(claim, {"s": item["sessionId"]}) == "CONFLICT"
     theirs = (await api["operator"].ok(QUEUE, {"first": 200}))["reviewQueue"]["items"]
     held = [i for i in theirs if i["sessionId"] == item["sessionId"]]
-    assert all(
+    assert held and all(
         i["claimed"] and not i["claimedByMe"] and i["claimedBy"] == "test reviewer" for i in held
     )
     submitted = await api["reviewer"].ok(

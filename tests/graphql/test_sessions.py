@@ -80,7 +80,7 @@ async def test_filters(api: dict[str, Api], demo_engine: AsyncEngine) -> None:
         "flaky" in (n["title"] or "").lower() or "flaky" in n["key"] for n in found
     )
     unreviewed = await _all(viewer, {"filter": {"hasReview": False, "kinds": ["TASK"]}}, page=50)
-    assert all(n["latestReview"] is None for n in unreviewed)
+    assert unreviewed and all(n["latestReview"] is None for n in unreviewed)
     failed_verdicts = await _all(viewer, {"filter": {"verdicts": ["FAILED"]}}, page=50)
     assert failed_verdicts and all(
         n["latestReview"]["verdict"] == "FAILED" for n in failed_verdicts
@@ -133,6 +133,7 @@ async def test_heartbeats(api: dict[str, Api]) -> None:
         for n in nodes
     )
     acted = (await api["viewer"].ok(q, {"f": {"quiet": False, "agentIds": ["nova"]}}))["heartbeats"]
+    assert acted["edges"]
     assert all(e["node"]["outcomePreview"] != "HEARTBEAT_OK" for e in acted["edges"])
     total = (await api["viewer"].ok(q, {"f": {"agentIds": ["nova"]}}))["heartbeats"]["totalCount"]
     assert total == quiet["totalCount"] + acted["totalCount"]
