@@ -2,10 +2,13 @@
 """Subscription fan-out: N WebSocket subscribers on one uvicorn worker; delay from COMMIT of a
 new session (in another process) to delivery on every socket.
 
-    python bench/bench_fanout.py [--subscribers 1000] [--events 30]
+    python bench/bench_fanout.py [--subscribers 1000] [--events 30] [--workers 1] [--clients 1]
+
+Runs the same load twice in one go, each on a fresh server: once with one execution per
+subscriber (OBSERVATORY_SHARED_SUBSCRIPTIONS=false) and once with shared executions.
 
 Creates and drops its own database on OBSERVATORY_TEST_DATABASE_URL's server (default
-127.0.0.1:5432). The subscribers run in this process, so they share the machine's 2 cores with
+127.0.0.1:5432). The subscribers run in --clients processes on the same machine, so they share its 2 cores with
 the server: the figures include that contention.
 """
 
@@ -13,7 +16,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import multiprocessing
 import os
 import socket
 import statistics
@@ -21,6 +26,7 @@ import subprocess
 import sys
 import time
 import uuid
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import asyncpg
@@ -74,11 +80,124 @@ async def subscriber(url: str, secret: str, probe: Probe, ready: list[int]) -> N
             probe.hit(raw)
 
 
+def client_process(url: str, secret: str, n: int, pipe: Connection) -> None:
+    """n subscribers in their own process; answers each probe key with its arrival times."""
+
+    async def run() -> None:
+        probe = Probe(n)
+        ready = [0]
+        tasks = []
+        for i in range(n):
+            tasks.append(asyncio.create_task(subscriber(url, secret, probe, ready)))
+            if i % 50 == 49:
+                await asyncio.sleep(0.05)
+        while ready[0] < n:
+            await asyncio.sleep(0.1)
+        pipe.send("ready")
+        while True:
+            key = await asyncio.to_thread(pipe.recv)
+            if key is None:
+                break
+            probe.start(key)
+            pipe.send("armed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(probe.done.wait(), 10)
+            pipe.send(list(probe.times))
+        for t in tasks:
+            t.cancel()
+
+    asyncio.run(run())
+
+
+def start_server(env: dict[str, str], port: int, workers: int) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "observatory.app:create_app", "--factory", "--port", str(port),
+         "--log-level", "warning", "--no-access-log", "--ws-max-queue", "1000",
+         "--ws-per-message-deflate", "false", "--workers", str(workers)],
+        env=env,
+    )  # fmt: skip
+
+
+async def measure(
+    args: argparse.Namespace, env: dict[str, str], conn: asyncpg.Connection, secret: str,
+    source: int, shared: bool,
+) -> list[float]:  # fmt: skip
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = start_server({**env, "OBSERVATORY_SHARED_SUBSCRIPTIONS": str(shared).lower()},
+                          port, args.workers)  # fmt: skip
+    procs: list[tuple[multiprocessing.process.BaseProcess, Connection]] = []
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(150):
+                try:
+                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        ws_url = f"ws://127.0.0.1:{port}/graphql"
+        ctx = multiprocessing.get_context("spawn")
+        share = [args.subscribers // args.clients] * args.clients
+        share[0] += args.subscribers - sum(share)
+        for n in share:
+            mine, theirs = ctx.Pipe()
+            proc = ctx.Process(target=client_process, args=(ws_url, secret, n, theirs))
+            proc.start()
+            procs.append((proc, mine))
+        for _, pipe in procs:
+            assert await asyncio.to_thread(pipe.recv) == "ready"
+        await asyncio.sleep(1.0)
+        spy = None
+        if args.profile:
+            spy = subprocess.Popen(["py-spy", "record", "-o", args.profile, "-p", str(server.pid),
+                                    "-d", "15", "-f", "speedscope"])  # fmt: skip
+            await asyncio.sleep(1)
+        delays: list[float] = []
+        for e in range(args.events):
+            key = f"agent:bench:subagent:{uuid.uuid4()}"
+            for _, pipe in procs:
+                pipe.send(key)
+            for _, pipe in procs:
+                assert await asyncio.to_thread(pipe.recv) == "armed"
+            async with conn.transaction():
+                await conn.execute(
+                    "INSERT INTO sessions (source_id, key, agent_id, kind, status, started_at, updated_at) "
+                    "VALUES ($1, $2, 'bench', 'task', 'running', now(), now())",
+                    source, key,
+                )  # fmt: skip
+            committed = time.perf_counter()  # CLOCK_MONOTONIC: comparable across processes
+            got = 0
+            for _, pipe in procs:
+                times = await asyncio.to_thread(pipe.recv)
+                got += len(times)
+                delays += [(t - committed) * 1000 for t in times]
+            if got < args.subscribers:
+                print(f"event {e}: {args.subscribers - got} missing", file=sys.stderr)
+            await asyncio.sleep(0.3)
+        if spy is not None:
+            spy.wait()
+        return sorted(delays)
+    finally:
+        for proc, pipe in procs:
+            with contextlib.suppress(OSError):
+                pipe.send(None)
+            proc.join(10)
+            if proc.is_alive():
+                proc.terminate()
+        server.terminate()
+        server.wait(20)
+
+
 async def main() -> None:
     p = argparse.ArgumentParser()
     p.add_argument("--subscribers", type=int, default=1000)
     p.add_argument("--events", type=int, default=30)
-    p.add_argument("--profile", help="py-spy the server into this SVG")
+    p.add_argument("--workers", type=int, default=1, help="uvicorn workers")
+    p.add_argument("--clients", type=int, default=1, help="subscriber processes")
+    p.add_argument("--modes", default="per-socket,shared", help="per-socket and/or shared")
+    p.add_argument("--profile", help="py-spy the server into this file")
     args = p.parse_args()
     name = f"obs_fanout_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(asyncpg_dsn(SERVER))
@@ -86,7 +205,6 @@ async def main() -> None:
     url = SERVER.rsplit("/", 1)[0] + "/" + name
     env = {**os.environ, "OBSERVATORY_DATABASE_URL": url, "OBSERVATORY_FRONTEND_DIR": "/nonexistent",
            "OBSERVATORY_SYNC_ENABLED": "false", "OBSERVATORY_SUBSCRIBER_QUEUE_SIZE": "1000"}  # fmt: skip
-    server = None
     try:
         subprocess.run(
             [sys.executable, "-m", "observatory.cli", "migrate"],
@@ -104,84 +222,20 @@ async def main() -> None:
             "INSERT INTO sync_sources (name, kind) VALUES ('bench', 'bench') RETURNING id"
         )
         await conn.execute("INSERT INTO agents (id) VALUES ('bench')")
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "observatory.app:create_app", "--factory", "--port", str(port),
-             "--log-level", "warning", "--no-access-log", "--ws-max-queue", "1000",
-             "--ws-per-message-deflate", "false"],
-            env=env,
-        )  # fmt: skip
-        async with httpx.AsyncClient() as client:
-            for _ in range(100):
-                try:
-                    if (await client.get(f"http://127.0.0.1:{port}/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.2)
-        probe = Probe(args.subscribers)
-        ready = [0]
-        ws_url = f"ws://127.0.0.1:{port}/graphql"
-        tasks = []
-        for i in range(args.subscribers):
-            tasks.append(asyncio.create_task(subscriber(ws_url, secret, probe, ready)))
-            if i % 50 == 49:
-                await asyncio.sleep(0.05)
-        while ready[0] < args.subscribers:
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(1.0)
-        spy = None
-        if args.profile:
-            spy = subprocess.Popen(
-                [
-                    "py-spy",
-                    "record",
-                    "-o",
-                    args.profile,
-                    "-p",
-                    str(server.pid),
-                    "-d",
-                    "15",
-                    "-f",
-                    "speedscope",
-                ]
-            )
-            await asyncio.sleep(1)
-        delays: list[float] = []
-        for e in range(args.events):
-            key = f"agent:bench:subagent:{uuid.uuid4()}"
-            probe.start(key)
-            async with conn.transaction():
-                await conn.execute(
-                    "INSERT INTO sessions (source_id, key, agent_id, kind, status, started_at, updated_at) "
-                    "VALUES ($1, $2, 'bench', 'task', 'running', now(), now())",
-                    source, key,
-                )  # fmt: skip
-            committed = time.perf_counter()
-            try:
-                await asyncio.wait_for(probe.done.wait(), 10)
-            except TimeoutError:
-                print(f"event {e}: {args.subscribers - len(probe.times)} missing", file=sys.stderr)
-            delays += [(t - committed) * 1000 for t in probe.times]
-            await asyncio.sleep(0.3)
-        if spy is not None:
-            spy.wait()
-        for t in tasks:
-            t.cancel()
+        print(f"\n{args.subscribers} subscribers in {args.clients} process(es), {args.events} "
+              f"events, {args.workers} uvicorn worker(s)\n")  # fmt: skip
+        print(
+            "| execution | deliveries | p50 ms | p99 ms | max ms |\n| --- | ---: | ---: | ---: | ---: |"
+        )
+        for mode in args.modes.split(","):
+            d = await measure(args, env, conn, secret, source, shared=mode == "shared")
+            if not d:
+                print(f"| {mode} | 0 | - | - | - |")
+                continue
+            print(f"| {mode} | {len(d)} | {statistics.median(d):.1f} | "
+                  f"{d[int(0.99 * (len(d) - 1))]:.1f} | {d[-1]:.1f} |", flush=True)  # fmt: skip
         await conn.close()
-        delays.sort()
-        print(f"\n{args.subscribers} subscribers, {args.events} events, one uvicorn worker "
-              f"({len(delays)} deliveries)")  # fmt: skip
-        print("| commit → delivery | ms |\n| --- | ---: |")
-        print(f"| p50 | {statistics.median(delays):.1f} |")
-        print(f"| p99 | {delays[int(0.99 * (len(delays) - 1))]:.1f} |")
-        print(f"| max | {delays[-1]:.1f} |")
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(10)
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         await admin.close()
 

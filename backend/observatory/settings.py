@@ -70,6 +70,8 @@ class Settings:
     openclaw_state_dir: str | None = None
     openclaw_gateway_url: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    # One execution per group of identical subscriptions (graphql/fanout.py); off = per socket.
+    shared_subscriptions: bool = True
 
     @property
     def embedded(self) -> bool:
@@ -115,4 +117,5 @@ def load_settings() -> Settings:
         ai_heartbeat_sample_rate=_float("AI_HEARTBEAT_SAMPLE_RATE", 0.1),
         openclaw_state_dir=_env("OPENCLAW_STATE_DIR"),
         openclaw_gateway_url=_env("OPENCLAW_GATEWAY_URL"),
+        shared_subscriptions=_bool("SHARED_SUBSCRIPTIONS", True),
     )

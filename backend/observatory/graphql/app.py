@@ -10,6 +10,7 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from observatory.graphql.context import Context, bearer
+from observatory.graphql.fanout import Fanout, FanoutHandler
 from observatory.graphql.loaders import Loaders
 from observatory.graphql.schema import build_schema
 from observatory.services import Services
@@ -17,6 +18,12 @@ from observatory.settings import Settings
 
 
 class ObservatoryGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = FanoutHandler
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fanout = Fanout(self.schema)
+
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:

@@ -59,8 +59,11 @@ class Subscription:
         async for s in _sessions(info, "session_updated", filter):
             yield s
 
+    # snapshot: a subscriber joining a shared run (graphql/fanout.py) first gets its last frame.
     @scoped_subscription(
-        Scope.SYNC_READ, description="All sync sources: now, then on every state change."
+        Scope.SYNC_READ,
+        description="All sync sources: now, then on every state change.",
+        metadata={"snapshot": True},
     )
     async def sync_status(self, info: Info) -> AsyncGenerator[list[SyncSourceStatus]]:
         ctx: Context = info.context

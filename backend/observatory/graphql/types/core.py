@@ -463,7 +463,11 @@ class Review:
             return None
         return await info.context.loaders.key_name.load(self._created_by_key_id)
 
-    @strawberry.field(description="True when the caller may edit or delete this review.")
+    # per_caller: shared subscription runs (graphql/fanout.py) group by caller key when selected.
+    @strawberry.field(
+        description="True when the caller may edit or delete this review.",
+        metadata={"per_caller": True},
+    )
     def editable(self, info: Info) -> bool:
         caller = info.context.caller
         if caller is None or Scope.REVIEWS_WRITE not in caller.scopes:
