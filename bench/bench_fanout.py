@@ -67,7 +67,19 @@ class Probe:
 
 
 async def subscriber(url: str, secret: str, probe: Probe, ready: list[int]) -> None:
-    async with websockets.connect(url, subprotocols=["graphql-transport-ws"], max_queue=None) as ws:  # type: ignore[list-item]
+    # A busy machine times out some handshakes: retry them, or `ready` would never fill up.
+    for attempt in range(10):
+        try:
+            await subscribe_once(url, secret, probe, ready)
+            return
+        except (OSError, TimeoutError, websockets.exceptions.InvalidHandshake):
+            await asyncio.sleep(0.5 * (attempt + 1))
+    print("a subscriber gave up connecting", file=sys.stderr)
+
+
+async def subscribe_once(url: str, secret: str, probe: Probe, ready: list[int]) -> None:
+    async with websockets.connect(url, subprotocols=["graphql-transport-ws"], max_queue=None,  # type: ignore[list-item]
+                                  open_timeout=60) as ws:  # fmt: skip
         await ws.send(
             json.dumps(
                 {"type": "connection_init", "payload": {"authorization": f"Bearer {secret}"}}

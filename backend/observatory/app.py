@@ -17,6 +17,7 @@ from starlette.staticfiles import StaticFiles
 
 from observatory.auth.keys import KeyResolver
 from observatory.db.engine import make_engine, make_session_factory
+from observatory.db.replicas import ReadPool
 from observatory.runtime import database_url
 from observatory.services import Services
 from observatory.settings import Settings, load_settings
@@ -38,6 +39,11 @@ def create_app(settings: Settings | None = None, *, run_background: bool = True)
             engine=engine,
             session_factory=factory,
             keys=KeyResolver(factory),
+            reads=(
+                ReadPool.from_urls(factory, settings.database_replica_urls, settings.replica_poll_s)
+                if settings.database_replica_urls
+                else None
+            ),
         )
         app.state.services = services
         # Objects alive after start-up (schema, models) never become garbage: keep the cyclic
@@ -60,7 +66,14 @@ def create_app(settings: Settings | None = None, *, run_background: bool = True)
         except Exception as exc:  # readiness must answer, never raise
             log.warning("readiness check failed: %s", exc)
             return JSONResponse({"status": "unavailable", "database": "down"}, status_code=503)
-        return JSONResponse({"status": "ok", "database": "up"})
+        if services.reads is None:
+            return JSONResponse({"status": "ok", "database": "up"})
+        # A replica down is not unreadiness (reads fall back to the primary): report it.
+        replicas = await services.reads.status()
+        degraded = any(r["status"] != "up" for r in replicas)
+        return JSONResponse(
+            {"status": "degraded" if degraded else "ok", "database": "up", "replicas": replicas}
+        )
 
     from observatory.graphql.app import graphql_app
 

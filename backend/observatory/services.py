@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from observatory.auth.keys import KeyResolver
+from observatory.db.replicas import ReadPool
 from observatory.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,7 @@ class Services:
     session_factory: async_sessionmaker[AsyncSession]
     keys: KeyResolver
     events: Any = None  # observatory.events.EventHub once started
+    reads: ReadPool | None = None  # read replicas, when configured
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @contextlib.asynccontextmanager
@@ -33,6 +35,8 @@ class Services:
 
         self.events = EventHub(self.database_url, self.session_factory, self.settings)
         await self.events.start()
+        if self.reads is not None:
+            await self.reads.start()
         stop = asyncio.Event()
         if background:
             self.tasks.extend(_background_tasks(self, stop))
@@ -46,6 +50,8 @@ class Services:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
             await self.events.stop()
+            if self.reads is not None:
+                await self.reads.stop()
 
 
 def _background_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.Task[Any]]:

@@ -72,6 +72,9 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
     # One execution per group of identical subscriptions (graphql/fanout.py); off = per socket.
     shared_subscriptions: bool = True
+    # Streaming replicas for read-only GraphQL queries (db/replicas.py); polled every N s.
+    database_replica_urls: tuple[str, ...] = ()
+    replica_poll_s: float = 0.5
 
     @property
     def embedded(self) -> bool:
@@ -118,4 +121,8 @@ def load_settings() -> Settings:
         openclaw_state_dir=_env("OPENCLAW_STATE_DIR"),
         openclaw_gateway_url=_env("OPENCLAW_GATEWAY_URL"),
         shared_subscriptions=_bool("SHARED_SUBSCRIPTIONS", True),
+        database_replica_urls=tuple(
+            u.strip() for u in (_env("DATABASE_REPLICA_URLS", "") or "").split(",") if u.strip()
+        ),
+        replica_poll_s=_float("REPLICA_POLL_S", 0.5),
     )

@@ -9,6 +9,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from observatory.db.replicas import MIN_LSN_HEADER, Route, parse_lsn
 from observatory.graphql.context import Context, bearer
 from observatory.graphql.fanout import Fanout, FanoutHandler
 from observatory.graphql.loaders import Loaders
@@ -29,14 +30,21 @@ class ObservatoryGraphQL(GraphQL[Context, None]):
     ) -> Context:
         services: Services = request.app.state.services
         caller = None
+        route = None
+        min_lsn = None
         if isinstance(request, Request):
             caller = await services.keys.resolve(bearer(request.headers.get("authorization")))
+            if services.reads is not None:
+                route = Route(services.session_factory)
+                min_lsn = parse_lsn(request.headers.get(MIN_LSN_HEADER))
         return Context(
             services=services,
             caller=caller,
-            loaders=Loaders(services.session_factory),
+            loaders=Loaders(route or services.session_factory),
             request=request,
             response=response,
+            route=route,
+            min_lsn=min_lsn,
         )
 
     async def on_ws_connect(self, context: Context) -> Any:

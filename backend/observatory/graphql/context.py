@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from observatory.auth.keys import Caller
+from observatory.db.replicas import Route
 from observatory.graphql.loaders import Loaders
 from observatory.services import Services
 from observatory.settings import Settings
@@ -21,10 +23,13 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict[str, Any] | None = field(default=None)
+    # HTTP requests with replicas configured: the primary unless the operation is a query.
+    route: Route | None = None
+    min_lsn: int | None = None  # X-Observatory-Min-Lsn: a write this caller must see
 
     @property
-    def db(self) -> async_sessionmaker[AsyncSession]:
-        return self.services.session_factory
+    def db(self) -> Callable[[], AsyncSession]:
+        return self.route or self.services.session_factory
 
     @property
     def settings(self) -> Settings:

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy import Row, func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from observatory.db.models import Agent, ApiKey, Review, Run, Session
 
@@ -24,9 +24,7 @@ BatchFn = Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]]
 
 
 class _Loader(DataLoader):
-    def __init__(
-        self, factory: async_sessionmaker[AsyncSession], fn: BatchFn, default: Any
-    ) -> None:
+    def __init__(self, factory: Callable[[], AsyncSession], fn: BatchFn, default: Any) -> None:
         super().__init__()
         self._factory = factory
         self._fn = fn
@@ -239,7 +237,7 @@ class Loaders:
     source_name: _Loader
     agent_metrics: _Loader
 
-    def __init__(self, factory: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, factory: Callable[[], AsyncSession]) -> None:
         self._factory = factory
 
     def __getattr__(self, name: str) -> _Loader:
