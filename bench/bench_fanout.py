@@ -42,6 +42,7 @@ from observatory.db.engine import asyncpg_dsn  # noqa: E402
 SERVER = os.environ.get(
     "OBSERVATORY_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
+PROFILE_FORMATS = {".svg": "flamegraph", ".txt": "raw"}  # else speedscope JSON
 SUB = "subscription { sessionCreated { id key } }"
 
 
@@ -164,7 +165,7 @@ async def measure(
         spy = None
         if args.profile:
             spy = subprocess.Popen(["py-spy", "record", "-o", args.profile, "-p", str(server.pid),
-                                    "-d", "15", "-f", "speedscope"])  # fmt: skip
+                                    "-d", "15", "-f", PROFILE_FORMATS.get(Path(args.profile).suffix, "speedscope")])  # fmt: skip
             await asyncio.sleep(1)
         delays: list[float] = []
         for e in range(args.events):
@@ -209,7 +210,9 @@ async def main() -> None:
     p.add_argument("--workers", type=int, default=1, help="uvicorn workers")
     p.add_argument("--clients", type=int, default=1, help="subscriber processes")
     p.add_argument("--modes", default="per-socket,shared", help="per-socket and/or shared")
-    p.add_argument("--profile", help="py-spy the server into this file")
+    p.add_argument(
+        "--profile", help="py-spy the server into this file (.svg, .txt: raw, else speedscope)"
+    )
     args = p.parse_args()
     name = f"obs_fanout_{uuid.uuid4().hex[:8]}"
     admin = await asyncpg.connect(asyncpg_dsn(SERVER))
