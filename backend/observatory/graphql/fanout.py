@@ -156,7 +156,9 @@ class Fanout:
         if caller is None:
             return None  # errors only: the ordinary path reports them
         try:
-            variables = _encode(operation.variables or {}) if operation.variables else ""
+            variables = (
+                json.dumps(operation.variables, sort_keys=True) if operation.variables else ""
+            )
         except (TypeError, ValueError):
             return None
         shape = self.shape(operation.query, operation.operation_name)
