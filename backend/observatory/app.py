@@ -1,4 +1,4 @@
-"""Starlette app factory: /graphql (HTTP + WebSocket), /healthz, /readyz, the built SPA."""
+"""Starlette app factory: /graphql (HTTP + WebSocket), /healthz, /readyz, /status, the SPA."""
 
 from __future__ import annotations
 
@@ -15,9 +15,11 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
+from observatory import __version__
 from observatory.auth.keys import KeyResolver
 from observatory.db.engine import make_engine, make_session_factory
 from observatory.db.replicas import ReadPool
+from observatory.demo import loading_marker
 from observatory.runtime import database_url
 from observatory.services import Services
 from observatory.settings import Settings, load_settings
@@ -75,12 +77,23 @@ def create_app(settings: Settings | None = None, *, run_background: bool = True)
             {"status": "degraded" if degraded else "ok", "database": "up", "replicas": replicas}
         )
 
+    async def status(request: Request) -> Response:
+        # Public, no key: the dashboard's footer (version) and its "loading demo data" note,
+        # shown before anyone has signed in.
+        return JSONResponse(
+            {
+                "version": __version__,
+                "demoLoading": loading_marker(settings.data_dir).exists(),
+            }
+        )
+
     from observatory.graphql.app import graphql_app
 
     gql = graphql_app(settings)
     routes: list[Route | Mount | WebSocketRoute] = [
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route("/status", status),
         Route("/graphql", gql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", gql),
     ]

@@ -7,11 +7,17 @@ import asyncio
 import logging
 import os
 import signal
+import socket
 import sys
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from observatory import __version__
 from observatory.db.enums import Role
+from observatory.logsetup import configure as configure_logging
+from observatory.logsetup import uvicorn_log_config
 from observatory.settings import Settings, load_settings
 
 
@@ -104,6 +110,33 @@ async def _demo_admin_key(url: str, path: Path) -> str:
         await engine.dispose()
 
 
+def _load_demo_when_up(url: str, host: str, port: int, marker: Path) -> None:
+    from observatory.db.engine import asyncpg_dsn
+    from observatory.demo import DemoConfig, load_demo
+
+    probe = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    while True:  # until uvicorn listens; it exits the process if it cannot bind
+        try:
+            socket.create_connection((probe, port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    started = time.monotonic()
+    try:
+        report = asyncio.run(load_demo(asyncpg_dsn(url), DemoConfig()))
+    except Exception:
+        logging.getLogger(__name__).exception("loading the demo data failed")
+        return
+    finally:
+        marker.unlink(missing_ok=True)
+    print(
+        f"  demo data loaded in {time.monotonic() - started:.0f} s "
+        f"({sum(report.sessions.values())} sessions, {report.runs} runs)",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
 def _exit_on_signal(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -111,24 +144,36 @@ def _exit_on_signal(signum: int, frame: object) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from observatory.db.engine import asyncpg_dsn
     from observatory.db.migrate import upgrade
 
     settings, url = _settings_and_url(args)
     host = args.host or settings.host
     port = args.port or settings.port
-    upgrade(url)
+    if not args.no_migrate:
+        upgrade(url)
     if args.demo:
-        from observatory.demo import DemoConfig, load_demo, print_progress
+        from observatory.demo import loading_marker
 
-        if not asyncio.run(_has_sessions(url)):
-            print("loading demo data …", file=sys.stderr)
-            asyncio.run(load_demo(asyncpg_dsn(url), DemoConfig(), progress=print_progress))
+        marker = loading_marker(settings.data_dir)
+        marker.unlink(missing_ok=True)  # left by a run stopped mid-load (that load rolled back)
         secret = asyncio.run(_demo_admin_key(url, settings.data_dir / "demo-admin-key"))
+        if not asyncio.run(_has_sessions(url)):
+            # Load after the server answers: the first page is up in seconds and says
+            # "loading demo data" until this finishes (one transaction: all or nothing).
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            threading.Thread(
+                target=_load_demo_when_up,
+                args=(url, host, port, marker),
+                name="demo-loader",
+                daemon=True,
+            ).start()
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         print(
-            f"\n  Session Observatory: http://{host}:{port}/\n"
-            f"  GraphQL (GraphiQL): http://{host}:{port}/graphql\n"
-            f"  demo admin API key: {secret}\n",
+            f"\n  Session Observatory {__version__}: http://{shown}:{port}/\n"
+            f"  admin API key: {secret}\n"
+            f"  GraphQL (GraphiQL): http://{shown}:{port}/graphql\n"
+            f"  stop with Ctrl+C\n",
             file=sys.stderr,
             flush=True,
         )
@@ -142,7 +187,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=host,
         port=port,
         workers=args.workers or settings.workers,
-        log_level=settings.log_level,
+        # Levels come from the config (quiet start); log_level would override them.
+        log_config=uvicorn_log_config(settings.log_level),
+        log_level=None,
         lifespan="on",
         # Payloads are small JSON; compressing each frame costs more CPU than it saves.
         ws_per_message_deflate=False,
@@ -201,16 +248,31 @@ def cmd_export_schema(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="observatory", description=__doc__)
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = argparse.ArgumentParser(
+        prog="observatory",
+        description="Session Observatory: observability and review for AI agent sessions.",
+        epilog="Settings are OBSERVATORY_* environment variables (see the README). "
+        "`observatory COMMAND --help` describes a command.",
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"%(prog)s {__version__}", help="print the version"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("serve", help="migrate, then serve the API (and the dashboard if built)")
     p.add_argument(
         "--demo", action="store_true", help="load demo data if empty; print an admin key"
     )
-    p.add_argument("--host")
-    p.add_argument("--port", type=int)
-    p.add_argument("--workers", type=int)
+    p.add_argument(
+        "--no-migrate",
+        action="store_true",
+        help="do not apply migrations on start (a one-shot `observatory migrate` did)",
+    )
+    p.add_argument("--host", help="address to listen on (default OBSERVATORY_HOST, 127.0.0.1)")
+    p.add_argument("--port", type=int, help="port to listen on (default OBSERVATORY_PORT, 8000)")
+    p.add_argument(
+        "--workers", type=int, help="uvicorn worker processes (default OBSERVATORY_WORKERS, 1)"
+    )
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="apply database migrations")
@@ -218,25 +280,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help="load deterministic demo data into an empty database")
     p.add_argument("--sessions", type=int, default=240, help="task sessions (default 240)")
-    p.add_argument("--runs-per-session", type=int, default=4)
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--days", type=int, default=30)
+    p.add_argument(
+        "--runs-per-session", type=int, default=4, help="mean runs per task session (default 4)"
+    )
+    p.add_argument("--seed", type=int, default=7, help="random seed: same seed, same rows")
+    p.add_argument("--days", type=int, default=30, help="days of history (default 30)")
     p.add_argument("--anchor", help="ISO time the data ends at (default: this hour)")
     p.add_argument("--transcripts", type=int, default=5000, help="task sessions with transcripts")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("keys", help="manage API keys")
     ks = p.add_subparsers(dest="keys_cmd", required=True)
-    kc = ks.add_parser("create")
-    kc.add_argument("--name", required=True)
-    kc.add_argument("--role", required=True, choices=[r.value for r in Role])
-    ks.add_parser("list")
-    kr = ks.add_parser("revoke")
-    kr.add_argument("id", type=int)
+    kc = ks.add_parser("create", help="create a key; its secret is printed once")
+    kc.add_argument("--name", required=True, help="who or what the key is for")
+    kc.add_argument(
+        "--role", required=True, choices=[r.value for r in Role], help="what the key may do"
+    )
+    ks.add_parser("list", help="list every key (never the secrets)")
+    kr = ks.add_parser("revoke", help="revoke a key")
+    kr.add_argument("id", type=int, help="the key's id (see `keys list`)")
     p.set_defaults(func=cmd_keys)
 
     p = sub.add_parser("export-schema", help="write the GraphQL SDL (schema.graphql)")
-    p.add_argument("--output", "-o", default="schema.graphql")
+    p.add_argument(
+        "--output", "-o", default="schema.graphql", help="file to write (`-` for stdout)"
+    )
     p.set_defaults(func=cmd_export_schema)
 
     for module in ("observatory.sync.cli", "observatory.review.cli"):
@@ -249,7 +317,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    configure_logging(load_settings().log_level)
     args = build_parser().parse_args(argv)
     return int(args.func(args) or 0)
 

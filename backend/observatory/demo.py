@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -514,6 +515,14 @@ async def _load(
     await conn.execute(str(REFRESH_ALL))
     await conn.execute("ANALYZE")
     return b.report
+
+
+def loading_marker(data_dir: Path) -> Path:
+    """Present while `serve --demo` loads demo data in the background (read by /status).
+
+    A file, not process state: with ``--workers N`` the app runs in other processes.
+    """
+    return data_dir / "demo-loading"
 
 
 def print_progress(message: str) -> None:

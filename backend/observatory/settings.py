@@ -9,6 +9,8 @@ from pathlib import Path
 
 from platformdirs import user_data_dir
 
+from observatory.assets import dashboard_dir
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(f"OBSERVATORY_{name}")
@@ -84,7 +86,6 @@ class Settings:
 def load_settings() -> Settings:
     data_dir = Path(_env("DATA_DIR") or user_data_dir("session-observatory"))
     frontend = _env("FRONTEND_DIR")
-    default_frontend = Path(__file__).resolve().parents[2] / "frontend" / "dist"
     return Settings(
         database_url=_env("DATABASE_URL"),
         data_dir=data_dir,
@@ -92,7 +93,7 @@ def load_settings() -> Settings:
         port=_int("PORT", 8000),
         workers=_int("WORKERS", 1),
         log_level=_env("LOG_LEVEL", "info") or "info",
-        frontend_dir=Path(frontend) if frontend else default_frontend,
+        frontend_dir=Path(frontend) if frontend else dashboard_dir(),
         allowed_origins=tuple(
             o.strip() for o in (_env("ALLOWED_ORIGINS", "") or "").split(",") if o.strip()
         ),

@@ -10,7 +10,8 @@ from alembic.config import Config
 from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncConnection, create_async_engine
 
-ROOT = Path(__file__).resolve().parents[3]
+from observatory.assets import migrations_dir
+
 # Created by the migration only where the server has pg_trgm (the embedded server has not).
 OPTIONAL_INDEXES = frozenset({"ix_sessions_title_trgm"})
 
@@ -23,8 +24,9 @@ def load_models() -> MetaData:
 
 
 def alembic_config(url: str) -> Config:
-    cfg = Config(str(ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(ROOT / "migrations"))
+    # No alembic.ini: an installed wheel has none, and the caller owns logging and the URL.
+    cfg = Config()
+    cfg.set_main_option("script_location", str(migrations_dir()))
     cfg.attributes["url"] = url
     cfg.attributes["configure_logger"] = False
     return cfg

@@ -30,7 +30,7 @@ def register_cli(subparsers: Any) -> None:
     p = subparsers.add_parser("review", help="AI reviews: backfill a period now, with progress")
     p.add_argument("--ai", action="store_true", required=True, help="review with the AI reviewer")
     p.add_argument("--since", type=parse_since, default="7d", help="7d, 12h, or an ISO time")
-    p.add_argument("--agent", help="only this agent")
+    p.add_argument("--agent", help="only this agent (its id)")
     p.add_argument(
         "--heartbeats",
         type=float,

@@ -30,9 +30,12 @@ def register_cli(subparsers: Any) -> None:
     p = subparsers.add_parser("sources", help="manage sync sources")
     sub = p.add_subparsers(dest="sources_cmd", required=True)
     add = sub.add_parser("add", help="add (or reconfigure) a source")
-    add.add_argument("name")
+    add.add_argument("name", help="a name for the source, unique")
     add.add_argument(
-        "--kind", default="openclaw", choices=["openclaw", "openclaw-store", "openclaw-gateway"]
+        "--kind",
+        default="openclaw",
+        choices=["openclaw", "openclaw-store", "openclaw-gateway"],
+        help="how to read it: a state directory, agent stores, or a gateway (default openclaw)",
     )
     add.add_argument("--state-dir", help="the installation's ~/.openclaw directory")
     add.add_argument("--store", action="append", help="an openclaw-agent.sqlite file")
@@ -46,9 +49,11 @@ def register_cli(subparsers: Any) -> None:
     add.add_argument("--disabled", action="store_true", help="add it disabled")
     sub.add_parser("list", help="sources and their staleness")
     rm = sub.add_parser("remove", help="remove a source that has no sessions")
-    rm.add_argument("name")
+    rm.add_argument("name", help="the source's name (see `sources list`)")
     for verb in ("enable", "disable"):
-        sub.add_parser(verb, help=f"{verb} a source").add_argument("name")
+        sub.add_parser(verb, help=f"{verb} a source").add_argument(
+            "name", help="the source's name (see `sources list`)"
+        )
     p.set_defaults(func=cmd_sources)
 
 
