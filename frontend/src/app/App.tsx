@@ -6,6 +6,7 @@ import { SignIn } from '../components/SignIn';
 import { SessionsPage } from '../pages/Sessions';
 import { Empty } from '../components/States';
 import { ErrorBoundary } from '../components/ErrorBoundary';
+import { ServerStatus } from '../components/ServerStatus';
 
 // The first screen (sessions) ships in the entry chunk; detail, heartbeats, the ECharts
 // dashboard, the review queue and Improve load on demand, which keeps the first-screen JavaScript small.
@@ -49,6 +50,7 @@ export function App() {
   return (
     <AuthProvider>
       <Routes />
+      <ServerStatus />
     </AuthProvider>
   );
 }
