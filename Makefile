@@ -49,16 +49,21 @@ $(RUN_STAMP): pyproject.toml setup.py
 	$(call install,-e .)
 	touch $@
 
-# Prints the URL, the admin key and how to stop; the dashboard build's output goes to a log.
-run: $(RUN_STAMP)
+# Prints the URL, the admin key and how to stop. The Python install and the dashboard build
+# run side by side (both mostly wait on downloads); the build's output goes to a log.
+run:
+	@$(MAKE) -s -j2 $(RUN_STAMP) dashboard-for-run
+	@$(BIN)/observatory serve --demo
+
+.PHONY: dashboard-for-run
+dashboard-for-run:
 	@if ! command -v npm >/dev/null 2>&1 || [ ! -f frontend/package.json ]; then \
 		echo "npm or frontend/ not found: serving the API without the dashboard" >&2; \
 	elif ! $(MAKE) -s -q frontend/dist/index.html; then \
-		echo "building the dashboard (log: $(VENV)/frontend-build.log) …" >&2; \
-		$(MAKE) -s frontend > $(VENV)/frontend-build.log 2>&1 \
-			|| echo "warning: the dashboard did not build (see $(VENV)/frontend-build.log); serving the API only" >&2; \
+		echo "building the dashboard (log: frontend/build.log) …" >&2; \
+		$(MAKE) -s frontend > frontend/build.log 2>&1 \
+			|| echo "warning: the dashboard did not build (see frontend/build.log); serving the API only" >&2; \
 	fi
-	@$(BIN)/observatory serve --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
@@ -96,8 +101,8 @@ test-package: $(STAMP) frontend
 # and without frontend/dist this fails rather than ship an API-only wheel.
 dist: $(STAMP) frontend
 	rm -rf dist build
-	OBSERVATORY_REQUIRE_DASHBOARD=1 $(BIN)/python -m pip wheel -q --no-deps -w dist .
-	OBSERVATORY_REQUIRE_DASHBOARD=1 $(BIN)/python setup.py -q sdist -d dist
+	# the wheel is built from the sdist, so this also proves the sdist is complete
+	OBSERVATORY_REQUIRE_DASHBOARD=1 $(BIN)/python -m build -o dist .
 
 # ---------------------------------------------------------------------------------------
 # Dashboard (frontend/, its own npm project): build, unit tests, browser tests.

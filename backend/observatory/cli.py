@@ -171,7 +171,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         print(
             f"\n  Session Observatory {__version__}: http://{shown}:{port}/\n"
-            f"  admin API key: {secret}\n"
+            f"  demo admin API key: {secret}\n"
             f"  GraphQL (GraphiQL): http://{shown}:{port}/graphql\n"
             f"  stop with Ctrl+C\n",
             file=sys.stderr,

@@ -148,6 +148,12 @@ export async function start({ log = () => {} } = {}) {
     ctx.serverLog = () => serverLog;
     ctx.base = `http://127.0.0.1:${port}`;
     await waitFor(async () => (await fetch(`${ctx.base}/readyz`)).ok, 30_000, 'API /readyz');
+    // `serve --demo` loads the demo data in the background once it answers.
+    const demoIn = async () => {
+      const res = await fetch(`${ctx.base}/status`);
+      return res.ok && (await res.json()).demoLoading === false;
+    };
+    await waitFor(demoIn, 120_000, 'demo data loaded (/status)');
     log(`API ready on ${ctx.base} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
     await ctx.pg.connect();
     cleanups.push(() => ctx.pg.end());
