@@ -151,12 +151,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     port = args.port or settings.port
     if not args.no_migrate:
         upgrade(url)
+    key_line = ""
     if args.demo:
         from observatory.demo import loading_marker
 
         marker = loading_marker(settings.data_dir)
         marker.unlink(missing_ok=True)  # left by a run stopped mid-load (that load rolled back)
         secret = asyncio.run(_demo_admin_key(url, settings.data_dir / "demo-admin-key"))
+        key_line = f"  demo admin API key: {secret}\n"
         if not asyncio.run(_has_sessions(url)):
             # Load after the server answers: the first page is up in seconds and says
             # "loading demo data" until this finishes (one transaction: all or nothing).
@@ -168,15 +170,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
                 name="demo-loader",
                 daemon=True,
             ).start()
-        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-        print(
-            f"\n  Session Observatory {__version__}: http://{shown}:{port}/\n"
-            f"  demo admin API key: {secret}\n"
-            f"  GraphQL (GraphiQL): http://{shown}:{port}/graphql\n"
-            f"  stop with Ctrl+C\n",
-            file=sys.stderr,
-            flush=True,
-        )
+    # uvicorn's own "running on" line is at INFO, which a quiet start leaves out.
+    shown = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
+    print(
+        f"\n  Session Observatory {__version__}: http://{shown}:{port}/\n"
+        f"{key_line}"
+        f"  GraphQL (GraphiQL): http://{shown}:{port}/graphql\n"
+        f"  stop with Ctrl+C\n",
+        file=sys.stderr,
+        flush=True,
+    )
     os.environ["OBSERVATORY_DATABASE_URL"] = url  # workers and the app factory read it
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it: with the default handler the
     # process dies there and atexit never stops the embedded PostgreSQL. Exit normally instead.
