@@ -54,6 +54,8 @@ def _free_port() -> int:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     env = {**os.environ, "OBSERVATORY_REQUIRE_DASHBOARD": "1"}
+    # setuptools reuses build/lib: a module deleted since the last build would ride along.
+    shutil.rmtree(REPO / "build", ignore_errors=True)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(out), str(REPO)],
         check=True,
