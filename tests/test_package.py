@@ -61,6 +61,7 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
         check=True,
         env=env,
     )
+    shutil.rmtree(REPO / "build", ignore_errors=True)  # copies of the sources: not for greps
     [built] = out.glob("session_observatory-*.whl")
     return built
 
