@@ -33,7 +33,9 @@ def create_app(settings: Settings | None = None, *, run_background: bool = True)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        engine = make_engine(url, app_name="observatory-api")
+        engine = make_engine(
+            url, app_name="observatory-api", statement_timeout_ms=settings.statement_timeout_ms
+        )
         factory = make_session_factory(engine)
         services = Services(
             settings=settings,

@@ -47,6 +47,15 @@ class Settings:
     max_tokens: int
     max_page_size: int
     max_metric_range_days: int
+    # Hardening (issue 10): request size, argument sizes, node budget, DB time and fairness
+    max_body_bytes: int
+    max_string_length: int
+    max_list_length: int
+    max_query_nodes: int
+    statement_timeout_ms: int
+    key_db_concurrency: int
+    open_introspection: bool
+    ws_init_timeout_s: float
     # Sync
     sync_enabled: bool
     sync_interval_s: float
@@ -102,6 +111,16 @@ def load_settings() -> Settings:
         max_tokens=_int("MAX_TOKENS", 2000),
         max_page_size=_int("MAX_PAGE_SIZE", 200),
         max_metric_range_days=_int("MAX_METRIC_RANGE_DAYS", 400),
+        max_body_bytes=_int("MAX_BODY_BYTES", 1 << 20),
+        max_string_length=_int("MAX_STRING_LENGTH", 20_000),
+        max_list_length=_int("MAX_LIST_LENGTH", 1000),
+        # GitHub allows 500k nodes per call; our pages are 200 and the dashboard's largest
+        # query asks ~1.3k. The stalling query of issue 10 asked 120M.
+        max_query_nodes=_int("MAX_QUERY_NODES", 50_000),
+        statement_timeout_ms=_int("STATEMENT_TIMEOUT_MS", 15_000),
+        key_db_concurrency=_int("KEY_DB_CONCURRENCY", 6),
+        open_introspection=_bool("OPEN_INTROSPECTION", False),
+        ws_init_timeout_s=_float("WS_INIT_TIMEOUT_S", 5.0),
         sync_enabled=_bool("SYNC_ENABLED", True),
         sync_interval_s=_float("SYNC_INTERVAL_S", 30.0),
         sync_backoff_base_s=_float("SYNC_BACKOFF_BASE_S", 2.0),

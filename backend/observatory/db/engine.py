@@ -10,13 +10,23 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
-def make_engine(url: str, *, pool_size: int = 10, app_name: str = "observatory") -> AsyncEngine:
+def make_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    app_name: str = "observatory",
+    statement_timeout_ms: int | None = None,
+) -> AsyncEngine:
+    server_settings = {"application_name": app_name}
+    if statement_timeout_ms:
+        # The API's sessions only: no statement of one request can hold a connection longer.
+        server_settings["statement_timeout"] = str(statement_timeout_ms)
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
-        connect_args={"server_settings": {"application_name": app_name}},
+        connect_args={"server_settings": server_settings},
     )
 
 

@@ -1,29 +1,121 @@
-"""The Strawberry ASGI view: builds the typed context and authenticates HTTP and WebSocket."""
+"""The Strawberry ASGI view: builds the typed context and authenticates HTTP and WebSocket.
+
+Every refusal at the HTTP level is GraphQL-shaped JSON with ``extensions.code``: a body over
+``max_body_bytes`` (413), a body that is not a JSON object (400), the database unreachable
+while authenticating (503 SERVICE_UNAVAILABLE).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+from datetime import timedelta
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
 from observatory.db.replicas import MIN_LSN_HEADER, Route, parse_lsn
 from observatory.graphql.context import Context, bearer
+from observatory.graphql.errors import database_failure
 from observatory.graphql.fanout import Fanout, FanoutHandler
+from observatory.graphql.limiter import KeyLimiter
 from observatory.graphql.loaders import Loaders
 from observatory.graphql.schema import build_schema
 from observatory.services import Services
 from observatory.settings import Settings
 
+log = logging.getLogger(__name__)
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def error_response(status: int, message: str, code: str) -> JSONResponse:
+    return JSONResponse(
+        {"data": None, "errors": [{"message": message, "extensions": {"code": code}}]},
+        status_code=status,
+    )
+
 
 class ObservatoryGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = FanoutHandler
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(build_schema(settings), **kwargs)
         self.fanout = Fanout(self.schema)
+        self.max_body = settings.max_body_bytes
+        self.settings = settings
+        self._limiter: KeyLimiter | None = None
+
+    def limiter(self, services: Services) -> KeyLimiter:
+        # Built on first use: the engine belongs to the app's lifespan, not to this view.
+        if self._limiter is None or self._limiter.factory is not services.session_factory:
+            self._limiter = KeyLimiter(
+                services.session_factory,
+                self.settings.key_db_concurrency,
+                self.settings.statement_timeout_ms / 1000,
+            )
+        return self._limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        response: Response | None = None
+        length = dict(scope.get("headers") or ()).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body):
+            response = self._too_large()
+        else:
+            try:
+                response = await self.run(Request(scope, self._bounded(receive)))
+            except BodyTooLarge:
+                response = self._too_large()
+            except HTTPException as e:
+                response = error_response(e.status_code, e.reason, "BAD_REQUEST")
+            except Exception as exc:
+                if database_failure(exc) != "SERVICE_UNAVAILABLE":
+                    raise
+                log.warning("database unavailable: %s", str(exc)[:300])
+                response = error_response(
+                    503, "The database is unavailable; try again shortly.", "SERVICE_UNAVAILABLE"
+                )
+        await response(scope, receive, send)
+
+    def _too_large(self) -> JSONResponse:
+        return error_response(
+            413, f"the request body is larger than {self.max_body} bytes", "BAD_USER_INPUT"
+        )
+
+    def _bounded(self, receive: Receive) -> Receive:
+        """Counts streamed (chunked) bodies too, which carry no content-length."""
+        seen = 0
+        limit = self.max_body
+
+        async def bounded() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+            return message
+
+        return bounded
+
+    def decode_json(self, data: str | bytes) -> object:
+        try:
+            value = json.loads(data)
+        except RecursionError:
+            raise HTTPException(400, "the request body nests too deeply") from None
+        if not isinstance(value, dict):
+            # Batching is off: only an object is a GraphQL request. (`null` once gave a 500.)
+            raise HTTPException(400, "the request body must be a JSON object")
+        return value
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
@@ -37,14 +129,18 @@ class ObservatoryGraphQL(GraphQL[Context, None]):
             if services.reads is not None:
                 route = Route(services.session_factory)
                 min_lsn = parse_lsn(request.headers.get(MIN_LSN_HEADER))
+        limiter = self.limiter(services)
         return Context(
             services=services,
             caller=caller,
-            loaders=Loaders(route or services.session_factory),
+            loaders=Loaders(
+                limiter.opener(caller.key_id if caller else None, route or services.session_factory)
+            ),
             request=request,
             response=response,
             route=route,
             min_lsn=min_lsn,
+            limiter=limiter,
         )
 
     async def on_ws_connect(self, context: Context) -> Any:
@@ -59,9 +155,12 @@ class ObservatoryGraphQL(GraphQL[Context, None]):
 
 def graphql_app(settings: Settings) -> ObservatoryGraphQL:
     return ObservatoryGraphQL(
-        build_schema(settings),
+        settings,
         graphql_ide="graphiql",
         allowed_origins=settings.allowed_origins,
         keep_alive=True,
         keep_alive_interval=15,
+        # Sockets that never authenticate are closed (4408) instead of lingering (issue 10:
+        # 500 of them stayed open).
+        connection_init_wait_timeout=timedelta(seconds=settings.ws_init_timeout_s),
     )

@@ -42,3 +42,49 @@ def is_expected(error: GraphQLError) -> bool:
     anything else (a bug, a database error) is masked and logged."""
     original = error.original_error
     return original is None or isinstance(original, GraphQLError)
+
+
+class QueryTooCostly(ObservatoryError):
+    """Refused before execution: the query could return more nodes (or nest deeper) than the
+    configured budget allows (``OBSERVATORY_MAX_QUERY_NODES``)."""
+
+    code = "QUERY_TOO_COSTLY"
+
+
+class TooManyRequests(ObservatoryError):
+    """This API key already holds its share of database connections."""
+
+    code = "TOO_MANY_REQUESTS"
+
+
+class ServiceUnavailable(ObservatoryError):
+    code = "SERVICE_UNAVAILABLE"
+
+
+class Timeout(ObservatoryError):
+    code = "TIMEOUT"
+
+
+def database_failure(exc: BaseException | None) -> str | None:
+    """SERVICE_UNAVAILABLE when the database cannot be reached, TIMEOUT when a statement hit the
+    statement timeout, else None. Walks the cause chain (SQLAlchemy wraps asyncpg wraps OSError)."""
+    import asyncpg
+
+    seen = 0
+    while exc is not None and seen < 8:
+        if isinstance(exc, asyncpg.QueryCanceledError):
+            return "TIMEOUT"
+        if isinstance(
+            exc,
+            OSError
+            | asyncpg.PostgresConnectionError
+            | asyncpg.CannotConnectNowError
+            | asyncpg.ConnectionDoesNotExistError
+            | asyncpg.TooManyConnectionsError,
+        ):
+            return "SERVICE_UNAVAILABLE"
+        if getattr(exc, "connection_invalidated", False):
+            return "SERVICE_UNAVAILABLE"
+        exc = exc.__cause__ or getattr(exc, "orig", None) or exc.__context__
+        seen += 1
+    return None

@@ -16,6 +16,7 @@ from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from observatory.db.models import Agent, ApiKey, Review, Run, Session
+from observatory.graphql.limiter import SessionOpener
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -24,7 +25,7 @@ BatchFn = Callable[[AsyncSession, list[Any]], Awaitable[dict[Any, Any]]]
 
 
 class _Loader(DataLoader):
-    def __init__(self, factory: Callable[[], AsyncSession], fn: BatchFn, default: Any) -> None:
+    def __init__(self, factory: SessionOpener, fn: BatchFn, default: Any) -> None:
         super().__init__()
         self._factory = factory
         self._fn = fn
@@ -237,7 +238,7 @@ class Loaders:
     source_name: _Loader
     agent_metrics: _Loader
 
-    def __init__(self, factory: Callable[[], AsyncSession]) -> None:
+    def __init__(self, factory: SessionOpener) -> None:
         self._factory = factory
 
     def __getattr__(self, name: str) -> _Loader:

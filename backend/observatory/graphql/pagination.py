@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -31,12 +32,27 @@ def decode_cursor(cursor: str | None, arity: int, field: str = "after") -> list[
         return None
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
-        values = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-    except (ValueError, binascii.Error, UnicodeDecodeError):
+        values = json.loads(
+            base64.urlsafe_b64decode(padded.encode()).decode(),
+            parse_float=_finite,
+            parse_constant=_no_constant,
+        )
+    except (ValueError, binascii.Error, UnicodeDecodeError, RecursionError):
         raise BadUserInput("invalid cursor", field=field) from None
     if not isinstance(values, list) or len(values) != arity:
         raise BadUserInput("invalid cursor", field=field)
     return values
+
+
+def _finite(text: str) -> float:
+    value = float(text)  # 1e400 parses to inf: never a sort key we wrote
+    if not math.isfinite(value):
+        raise ValueError(text)
+    return value
+
+
+def _no_constant(text: str) -> Any:
+    raise ValueError(text)  # NaN, Infinity
 
 
 def page_size(first: int | None, maximum: int) -> int:
@@ -61,14 +77,27 @@ def cursor_value(kind: str, raw: Any, field: str = "after") -> Any:
     """Turn a decoded cursor component back into the sort column's Python type."""
     try:
         if kind == "datetime":
-            return datetime.fromisoformat(str(raw))
+            value = datetime.fromisoformat(str(raw))
+            if value.tzinfo is None:
+                raise ValueError("naive")
+            return value.astimezone(UTC)  # OverflowError at the edges of the calendar
         if kind == "decimal":
-            return Decimal(str(raw))
+            number = Decimal(str(raw))
+            if not number.is_finite() or abs(number) >= Decimal(10) ** 20:
+                raise ValueError("out of range")
+            return number
         if kind == "int":
-            return int(raw)
-    except (ValueError, TypeError, InvalidOperation):
+            if isinstance(raw, bool) or not isinstance(raw, int | str):
+                raise ValueError("not an int")
+            integer = int(raw)
+            if not -(2**63) <= integer < 2**63:
+                raise ValueError("out of range")
+            return integer
+    except (ValueError, TypeError, InvalidOperation, OverflowError):
         pass
     else:
+        if isinstance(raw, str) and "\x00" in raw:
+            raise BadUserInput("invalid cursor", field=field)
         return raw
     raise BadUserInput("invalid cursor", field=field)
 

@@ -186,8 +186,14 @@ def _decode_cursor(cursor: str) -> tuple[int, datetime, int, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         p, at, s, r = json.loads(raw)
-        return int(p), datetime.fromisoformat(at), int(s), int(r)
-    except (ValueError, TypeError) as exc:
+        ints = int(p), int(s), int(r)
+        if any(not -(2**31) <= i < 2**63 for i in ints):  # 1e400 and friends
+            raise ValueError("cursor number out of range")
+        when = datetime.fromisoformat(at)
+        if when.tzinfo is None:
+            raise ValueError("naive cursor time")
+        return ints[0], when.astimezone(UTC), ints[1], ints[2]
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise BadCursor("invalid queue cursor") from exc
 
 

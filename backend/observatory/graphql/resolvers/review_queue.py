@@ -12,6 +12,7 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from observatory.auth.scopes import Scope
+from observatory.db.enums import ReviewJobStatus
 from observatory.db.models import Review as ReviewRow
 from observatory.graphql.errors import BadUserInput, Conflict, NotFound
 from observatory.graphql.pagination import page_size, parse_id
@@ -103,6 +104,9 @@ class ReviewQueueQuery:
         before_id: strawberry.ID | None = None,
     ) -> list[ReviewJob]:
         limit = page_size(first, info.context.settings.max_page_size)
+        if status is not None and status not in {s.value for s in ReviewJobStatus}:
+            known = ", ".join(s.value for s in ReviewJobStatus)
+            raise BadUserInput(f"unknown status {status[:40]!r}; one of {known}", field="status")
         async with info.context.db() as db:
             rows = await jobs.list_review_jobs(
                 db, status=status, session_id=opt_id(session_id, "sessionId"), limit=limit,
