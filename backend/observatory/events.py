@@ -27,7 +27,7 @@ from observatory.settings import Settings
 log = logging.getLogger(__name__)
 
 CHANNEL = "observatory_events"
-KINDS = ("session_created", "session_updated", "sync_status")
+KINDS = ("session_created", "session_updated", "sync_status", "api_key")
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,17 @@ class Subscription:
         self.kinds = kinds
         self.queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize)
         self.dropped = False
+        self.error: BaseException | None = None
+
+    def fail(self, error: BaseException) -> None:
+        """End the subscriber with ``error`` (its key was revoked), waking it if it waits."""
+        self.error = error
+        self.dropped = True
+        try:
+            self.queue.put_nowait(None)
+        except asyncio.QueueFull:  # it is not waiting: it will see the error on its next get
+            self.queue = asyncio.Queue(1)
+            self.queue.put_nowait(None)
 
     def offer(self, event: Event) -> None:
         if self.dropped or event.kind not in self.kinds:
@@ -70,6 +81,8 @@ class Subscription:
     async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
             event = await self.queue.get()
+            if self.error is not None:
+                raise self.error
             if event is None:
                 raise SubscriberDropped("subscriber too slow: event queue overflowed")
             yield event

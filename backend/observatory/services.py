@@ -27,6 +27,7 @@ class Services:
     keys: KeyResolver
     events: Any = None  # observatory.events.EventHub once started
     reads: ReadPool | None = None  # read replicas, when configured
+    live_auth: Any = None  # observatory.auth.live.LiveAuth once started
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     @contextlib.asynccontextmanager
@@ -37,6 +38,10 @@ class Services:
         await self.events.start()
         if self.reads is not None:
             await self.reads.start()
+        from observatory.auth.live import LiveAuth
+
+        self.live_auth = LiveAuth(self.keys, self.events)
+        live_auth = asyncio.create_task(self.live_auth.run(), name="live-auth")
         stop = asyncio.Event()
         if background:
             self.tasks.extend(_background_tasks(self, stop))
@@ -49,6 +54,10 @@ class Services:
             for task in self.tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            live_auth.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await live_auth
+            await self.live_auth.stop()
             await self.events.stop()
             if self.reads is not None:
                 await self.reads.stop()

@@ -10,10 +10,11 @@ import asyncio
 import hashlib
 import secrets
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from observatory.auth.scopes import Scope, scopes_for
@@ -69,31 +70,68 @@ async def revoke_key(db: AsyncSession, key_id: int) -> bool:
 
 class KeyResolver:
     """Resolves a bearer secret to a Caller; batches last_used_at writes (at most one per key
-    per ``touch_interval_s``), so authentication costs no write on the request path."""
+    per ``touch_interval_s``), so authentication costs no write on the request path.
+
+    Resolved keys are cached for ``cache_s``; a trigger on ``api_keys`` NOTIFYs every change
+    (migration 0035) and ``invalidate`` drops the key at once, so a revocation takes effect
+    within the NOTIFY latency (milliseconds), and within ``cache_s`` if the listener is down.
+    """
+
+    CACHE_MAX = 10_000  # entries; the cache is cleared when full (keys are few, secrets random)
 
     def __init__(
-        self, session_factory: async_sessionmaker[AsyncSession], *, touch_interval_s: float = 60.0
+        self,
+        session_factory: async_sessionmaker[AsyncSession],
+        *,
+        touch_interval_s: float = 60.0,
+        cache_s: float = 30.0,
     ) -> None:
         self._factory = session_factory
         self._touch_interval = touch_interval_s
+        self._cache_s = cache_s
+        self._cache: dict[str, tuple[float, Caller | None]] = {}
         self._pending: dict[int, datetime] = {}
         self._last_flush: dict[int, float] = {}
         self._flush_task: asyncio.Task[None] | None = None
 
     async def resolve(self, secret: str | None) -> Caller | None:
-        if not secret or not secret.startswith(f"{KEY_PREFIX}_"):
+        if not secret or not secret.startswith(f"{KEY_PREFIX}_") or len(secret) > 200:
             return None
+        digest = hash_secret(secret)
+        now = time.monotonic()
+        hit = self._cache.get(digest)
+        if hit is not None and hit[0] > now:
+            caller = hit[1]
+        else:
+            caller = await self._lookup(ApiKey.hash == digest)
+            if len(self._cache) >= self.CACHE_MAX:
+                self._cache.clear()
+            self._cache[digest] = (now + self._cache_s, caller)
+        if caller is not None:
+            self._touch(caller.key_id)
+        return caller
+
+    async def current(self, key_id: int) -> Caller | None:
+        """The key as it is now in the database (None once revoked or deleted)."""
+        return await self._lookup(ApiKey.id == key_id)
+
+    def invalidate(self, key_ids: Iterable[int]) -> None:
+        ids = set(key_ids)
+        for digest, (_, caller) in list(self._cache.items()):
+            if caller is not None and caller.key_id in ids:
+                self._cache.pop(digest, None)
+
+    async def _lookup(self, condition: ColumnElement[bool]) -> Caller | None:
         async with self._factory() as db:
             row = (
                 await db.execute(
                     select(ApiKey.id, ApiKey.name, ApiKey.role).where(
-                        ApiKey.hash == hash_secret(secret), ApiKey.revoked_at.is_(None)
+                        condition, ApiKey.revoked_at.is_(None)
                     )
                 )
             ).one_or_none()
         if row is None:
             return None
-        self._touch(row.id)
         return Caller(key_id=row.id, name=row.name, role=row.role, scopes=scopes_for(row.role))
 
     def _touch(self, key_id: int) -> None:

@@ -163,6 +163,9 @@ class Session(Base):
     synced_at: Mapped[datetime | None]
     transcript_synced_at: Mapped[datetime | None]
     sync_cursor: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'::jsonb"))
+    # Quarantine (migration 0035): why the last read of this session's transcript failed.
+    sync_error: Mapped[str | None] = mapped_column(Text)
+    sync_error_at: Mapped[datetime | None]
     # Roll-ups of this session's runs (sort keys for lists; see module docstring).
     run_count: Mapped[int] = mapped_column(Integer, server_default="0")
     total_tokens: Mapped[int | None] = mapped_column(BigInteger)

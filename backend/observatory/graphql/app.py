@@ -150,6 +150,8 @@ class ObservatoryGraphQL(GraphQL[Context, None]):
         context.caller = await context.services.keys.resolve(
             bearer(raw) if isinstance(raw, str) else None
         )
+        if context.services.live_auth is not None:
+            context.services.live_auth.register(context)
         return None
 
 

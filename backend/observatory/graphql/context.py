@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from observatory.auth.keys import Caller
 from observatory.db.replicas import Route
+from observatory.events import Subscription
+from observatory.graphql.errors import Unauthenticated
 from observatory.graphql.limiter import KeyLimiter, SessionOpener
 from observatory.graphql.loaders import Loaders
 from observatory.services import Services
 from observatory.settings import Settings
 
 
-@dataclass
+@dataclass(eq=False)  # identity hashing: live auth keeps contexts in a WeakSet
 class Context:
     services: Services
     caller: Caller | None
@@ -25,6 +30,8 @@ class Context:
     route: Route | None = None
     min_lsn: int | None = None  # X-Observatory-Min-Lsn: a write this caller must see
     limiter: KeyLimiter | None = None
+    # Hub subscriptions of this (WebSocket) context, ended at once if its key is revoked.
+    live: set[Subscription] = field(default_factory=set)
 
     @property
     def db(self) -> SessionOpener:
@@ -38,6 +45,41 @@ class Context:
     @property
     def settings(self) -> Settings:
         return self.services.settings
+
+    @contextlib.contextmanager
+    def subscribe(self, *kinds: str) -> Iterator[Subscription]:
+        with self.services.events.subscribe(*kinds) as sub:
+            self.live.add(sub)
+            try:
+                yield sub
+            finally:
+                self.live.discard(sub)
+
+    async def recheck_key(self) -> None:
+        """Each operation on a WebSocket re-checks its key (cached; the cache is invalidated by
+        NOTIFY), so a revoked key's next operation is UNAUTHENTICATED even before the socket
+        closes. HTTP requests resolved their key a moment ago."""
+        if self.connection_params is None or self.caller is None:
+            return
+        raw = (
+            self.connection_params.get("authorization")
+            or self.connection_params.get("Authorization")
+            or self.connection_params.get("apiKey")
+        )
+        if self.services.live_auth is None or not isinstance(raw, str):
+            return
+        now = await self.services.keys.resolve(bearer(raw))
+        if now is None or now.role != self.caller.role:
+            self.caller = None
+
+    async def end(self, reason: str) -> None:
+        """Live authorisation (observatory.auth.live): end every subscription with
+        UNAUTHENTICATED, give the errors a moment to go out, then close the socket (4403)."""
+        for sub in list(self.live):
+            sub.fail(Unauthenticated(f"{reason}: this socket is closed"))
+        await asyncio.sleep(0.2)
+        with contextlib.suppress(Exception):
+            await self.request.close(code=4403, reason=reason)
 
     def fresh_loaders(self) -> Loaders:
         """Subscriptions: a WebSocket context lives long, so each event gets new loaders."""

@@ -14,7 +14,7 @@ meaning (ranges, ids, enum-like strings).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 from graphql.language import Visitor
@@ -120,11 +120,15 @@ class Guard(SchemaExtension):
         self.settings = settings
         self.estimator = estimator
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         ec = self.execution_context
+        context = ec.context
+        recheck = getattr(context, "recheck_key", None)
+        if recheck is not None:
+            await recheck()
         document = ec.graphql_document
         if document is not None:
-            self.check(document, ec.operation_name, ec.variables, ec.context)
+            self.check(document, ec.operation_name, ec.variables, context)
         yield
 
     def check(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
+from functools import partial
 
 import strawberry
 from sqlalchemy import ColumnElement, select
@@ -25,9 +26,9 @@ async def _sessions(info: Info, kind: str, filter: SessionFilter | None) -> Asyn
     # event's few ids: one query per event and distinct filter, shared by its subscribers.
     conds = session_conditions(filter)
     key = f"rows:{filter!r}"
-    with ctx.services.events.subscribe(kind) as sub:
+    with ctx.subscribe(kind) as sub:
         async for event in sub:
-            rows: list[SessionRow] = await event.once(key, lambda e=event: _rows(ctx, e, conds))
+            rows: list[SessionRow] = await event.once(key, partial(_rows, ctx, event, conds))
             for row in rows:
                 # Long-lived socket: loaders per event (shared by its subscribers), so
                 # nothing is served stale and fan-out costs one batch per relation.
@@ -67,7 +68,7 @@ class Subscription:
     )
     async def sync_status(self, info: Info) -> AsyncGenerator[list[SyncSourceStatus]]:
         ctx: Context = info.context
-        with ctx.services.events.subscribe("sync_status") as sub:
+        with ctx.subscribe("sync_status") as sub:
             yield await load_sync_status(info)
             async for event in sub:
                 yield await event.once("sync_status", lambda: load_sync_status(info))
