@@ -29,6 +29,27 @@ class Services:
     reads: ReadPool | None = None  # read replicas, when configured
     live_auth: Any = None  # observatory.auth.live.LiveAuth once started
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    manual_syncs: dict[int, asyncio.Task[Any]] = field(default_factory=dict)
+
+    def start_sync(self, source_id: int) -> bool:
+        """Sync one source now, in the background (mutation ``syncSource``); False when a pass
+        this process started is still running. Other processes are kept out by the source's
+        advisory lock."""
+        running = self.manual_syncs.get(source_id)
+        if running is not None and not running.done():
+            return False
+        from observatory.sync.circuit import Policy
+        from observatory.sync.runner import sync_source
+
+        task = asyncio.create_task(
+            sync_source(
+                self.engine, source_id, policy=Policy.from_settings(self.settings), force=True
+            ),
+            name=f"sync-source-{source_id}",
+        )
+        self.manual_syncs[source_id] = task
+        task.add_done_callback(lambda t: _log_failure(t, source_id))
+        return True
 
     @contextlib.asynccontextmanager
     async def run(self, *, background: bool = True) -> AsyncIterator[None]:
@@ -54,6 +75,11 @@ class Services:
             for task in self.tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await task
+            for task in self.manual_syncs.values():
+                task.cancel()
+            for task in self.manual_syncs.values():
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
             live_auth.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await live_auth
@@ -61,6 +87,11 @@ class Services:
             await self.events.stop()
             if self.reads is not None:
                 await self.reads.stop()
+
+
+def _log_failure(task: asyncio.Task[Any], source_id: int) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.error("manual sync of source %s failed", source_id, exc_info=task.exception())
 
 
 def _background_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.Task[Any]]:

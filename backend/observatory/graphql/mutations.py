@@ -6,7 +6,8 @@ from strawberry.types import Info
 from observatory.auth import keys
 from observatory.auth.scopes import Scope
 from observatory.db.models import ApiKey as ApiKeyRow
-from observatory.graphql.errors import BadUserInput, NotFound
+from observatory.db.models import SyncSource as SyncSourceRow
+from observatory.graphql.errors import BadUserInput, Conflict, NotFound
 from observatory.graphql.pagination import parse_id
 from observatory.graphql.permissions import scoped_mutation
 from observatory.graphql.resolvers import reviews
@@ -16,6 +17,7 @@ from observatory.graphql.resolvers.sessions import set_archived
 from observatory.graphql.types.auth import ApiKey, CreatedApiKey
 from observatory.graphql.types.core import Review, Session
 from observatory.graphql.types.scalars import Role
+from observatory.graphql.types.sync import SyncSourceStatus
 
 
 @strawberry.type
@@ -42,6 +44,24 @@ class Mutation(ReviewQueueMutation, ImproveMutation):
     @scoped_mutation(Scope.SESSIONS_WRITE, description="Bring an archived session back.")
     async def unarchive_session(self, info: Info, id: strawberry.ID) -> Session:
         return Session.from_row(await set_archived(info, id, archived=False))
+
+    @scoped_mutation(
+        Scope.SYNC_WRITE,
+        description="Sync a source now, even while its circuit is open. Returns the source's "
+        "status as the pass starts; `syncStatus` reports the outcome.",
+    )
+    async def sync_source(self, info: Info, id: strawberry.ID) -> SyncSourceStatus:
+        source_id = parse_id(id)
+        async with info.context.db() as db:
+            row = await db.get(SyncSourceRow, source_id)
+        if row is None:
+            raise NotFound(f"no sync source with id {id}", field="id")
+        if row.kind == "demo":
+            raise BadUserInput("the demo source has no peer to sync from", field="id")
+        if not row.enabled:
+            raise Conflict(f"sync source {row.name} is disabled", field="id")
+        info.context.services.start_sync(source_id)
+        return SyncSourceStatus.from_row(row, info.context.settings.stale_after_s)
 
     @scoped_mutation(Scope.KEYS_ADMIN, description="Create an API key; its secret is shown once.")
     async def create_api_key(self, info: Info, name: str, role: Role) -> CreatedApiKey:

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, cast
 
+import asyncpg
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from observatory.db.enums import CircuitState, SessionStatus
@@ -36,7 +38,13 @@ from observatory.sync.circuit import (
     is_due,
 )
 from observatory.sync.ingest import ingest_batch, prune_missing, upsert_agents
-from observatory.sync.source import SessionRecord, SessionSource, SourceError, SyncBatch
+from observatory.sync.source import (
+    SessionRecord,
+    SessionSource,
+    SessionUnreadable,
+    SourceError,
+    SyncBatch,
+)
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +87,7 @@ class SourceReport:
     sessions_listed: int = 0
     sessions_synced: int = 0
     sessions_created: int = 0
+    sessions_quarantined: int = 0
     runs: int = 0
     messages: int = 0
     pruned: int = 0
@@ -160,7 +169,9 @@ def _needs_sync(record: SessionRecord, known: Any) -> bool:
 async def _known_sessions(conn: AsyncConnection, source_id: int) -> dict[str, Any]:
     t = Session.__table__
     rows = await conn.execute(
-        select(t.c.key, t.c.id, t.c.sync_cursor, t.c.pruned_at).where(t.c.source_id == source_id)
+        select(t.c.key, t.c.id, t.c.sync_cursor, t.c.pruned_at, t.c.sync_error).where(
+            t.c.source_id == source_id
+        )
     )
     known = {r.key: r for r in rows}
     await conn.commit()
@@ -194,12 +205,24 @@ async def _pass(
     # Read the next session while the current one is written: the two wait on different peers.
     pending = fetch(todo[0]) if todo else None
     try:
-        for index, _record in enumerate(todo):
+        for index, record in enumerate(todo):
             assert pending is not None
-            batch = await pending
-            pending = fetch(todo[index + 1]) if index + 1 < len(todo) else None
-            async with conn.begin():
-                done = await ingest_batch(conn, source_id, batch, now=clock())
+            reading, pending = pending, fetch(todo[index + 1]) if index + 1 < len(todo) else None
+            previous = known.get(record.key)
+            try:
+                batch = await reading
+                async with conn.begin():
+                    done = await ingest_batch(conn, source_id, batch, now=clock())
+                    if previous is not None and previous.sync_error is not None:
+                        await conn.execute(_CLEAR_ERROR, {"id": done.session_id})
+            except (SessionUnreadable, DataError, asyncpg.DataError) as exc:
+                # One unreadable session never stops the others; it is retried next pass
+                # (its cursor did not move, so it is still due).
+                if conn.in_transaction():
+                    await conn.rollback()
+                await _quarantine(conn, source_id, record, exc, clock())
+                report.sessions_quarantined += 1
+                continue
             report.sessions_synced += 1
             report.sessions_created += int(done.created)
             report.runs += done.runs
@@ -222,6 +245,31 @@ async def _pass(
         async with conn.begin():
             pruned = await prune_missing(conn, source_id, (r.key for r in records), clock())
         report.pruned = len(pruned)
+
+
+_CLEAR_ERROR = text("UPDATE sessions SET sync_error = NULL, sync_error_at = NULL WHERE id = :id")
+_SET_ERROR = text(
+    "UPDATE sessions SET sync_error = :error, sync_error_at = :at "
+    "WHERE source_id = :source_id AND key = :key RETURNING id"
+)
+
+
+async def _quarantine(
+    conn: AsyncConnection,
+    source_id: int,
+    record: SessionRecord,
+    exc: Exception,
+    now: datetime,
+) -> None:
+    message = f"{type(exc).__name__}: {exc}"[:2000]
+    log.warning("session %s quarantined: %s", record.key, message)
+    async with conn.begin():
+        params = {"error": message, "at": now, "source_id": source_id, "key": record.key}
+        if (await conn.execute(_SET_ERROR, params)).first() is None:
+            # A new session: store what the listing said (no transcript, empty cursor, so the
+            # next pass reads it from the start) and mark it.
+            await ingest_batch(conn, source_id, SyncBatch(session=record), now=now)
+            await conn.execute(_SET_ERROR, params)
 
 
 async def sync_source(

@@ -15,6 +15,7 @@ the documented keys, never a provider's own.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -355,3 +356,19 @@ class SourceUnavailable(SourceError):
 
 class SourceConfigError(SourceError):
     """The source is misconfigured or its data is in a format we refuse to guess at."""
+
+
+class SessionUnreadable(SourceError):
+    """One session's transcript cannot be read (a corrupt row, a bad line); the source's other
+    sessions can. The runner quarantines that session (``sessions.sync_error``) and retries it
+    on later passes instead of failing the source."""
+
+
+_PATH = re.compile(r"""(?<![\w.:/])/(?:[^\s/:'"(),]+/)+([^\s/:'"(),]+)""")
+
+
+def public_message(text: str | None) -> str | None:
+    """A sync error as viewers see it: server paths cut to their last part (the file name), so
+    ``/srv/openclaw/agents/sofia/agent/openclaw-agent.sqlite is truncated`` reads
+    ``openclaw-agent.sqlite is truncated``; the source is named by the row it belongs to."""
+    return None if text is None else _PATH.sub(r"\1", text)

@@ -33,7 +33,7 @@ from observatory.graphql.types.scalars import (
     SessionStatus,
     Verdict,
 )
-from observatory.sync.source import MessageContent
+from observatory.sync.source import MessageContent, public_message
 
 
 @strawberry.type(description="An agent (e.g. `sofia`) as seen by its provider.")
@@ -130,6 +130,11 @@ class Session:
     transcript_synced_at: datetime | None = strawberry.field(
         description="When the cached transcript was last refreshed from the provider."
     )
+    sync_error: str | None = strawberry.field(
+        description="Why the last sync could not read this session's transcript (it is "
+        "skipped and retried on later passes; the rest of its source keeps syncing)."
+    )
+    sync_error_at: datetime | None
     run_count: int
     total_tokens: BigInt | None
     total_cost: Decimal | None
@@ -159,6 +164,8 @@ class Session:
             pruned_at=row.pruned_at,
             synced_at=row.synced_at,
             transcript_synced_at=row.transcript_synced_at,
+            sync_error=public_message(row.sync_error),
+            sync_error_at=row.sync_error_at,
             run_count=row.run_count,
             total_tokens=row.total_tokens,
             total_cost=row.total_cost,

@@ -6,6 +6,7 @@ import strawberry
 
 from observatory.db.enums import CircuitState
 from observatory.db.models import SyncSource
+from observatory.sync.source import public_message
 
 
 @strawberry.type(description="Staleness of one sync source: never silently old.")
@@ -36,7 +37,7 @@ class SyncSourceStatus:
             enabled=r.enabled,
             last_attempt_at=r.last_attempt_at,
             last_success_at=r.last_success_at,
-            last_error=r.last_error,
+            last_error=public_message(r.last_error),
             last_error_at=r.last_error_at,
             consecutive_failures=r.consecutive_failures,
             circuit_state=r.circuit_state,

@@ -29,6 +29,7 @@ from observatory.sync.source import (
     SessionRecord,
     SessionSource,
     SourceConfigError,
+    SourceUnavailable,
     SyncBatch,
 )
 
@@ -111,10 +112,18 @@ def from_config(kind: str, config: Mapping[str, Any]) -> OpenClawSource:
             stores.append(SqliteStore(path, busy_timeout=min(timeout, 5.0)))
         if config.get("sessions_json"):
             stores.append(LegacyStore(config["sessions_json"], config.get("transcripts_dir")))
-        if kind == "openclaw-store" and not stores:
-            raise SourceConfigError(
-                f"no OpenClaw store found (state_dir={config.get('state_dir')!r})"
-            )
+        if not stores and (
+            kind == "openclaw-store" or not (config.get("gateway_url") or config.get("url"))
+        ):
+            state_dir = config.get("state_dir")
+            if state_dir and not os.path.isdir(str(state_dir)):
+                raise SourceUnavailable(f"the state directory {state_dir} is missing")
+            if state_dir:
+                raise SourceUnavailable(
+                    f"no OpenClaw agent store under {state_dir} (agents/*/agent/{STORE_FILENAME})"
+                )
+            if kind == "openclaw-store":
+                raise SourceConfigError("an OpenClaw store source needs `state_dir`")
     gateway = None
     url = config.get("gateway_url") or config.get("url")
     if url and kind != "openclaw-store":

@@ -34,6 +34,7 @@ from observatory.sync.openclaw.events import (
 from observatory.sync.openclaw.mapping import agent_from_key, record_from_entry
 from observatory.sync.source import (
     SessionRecord,
+    SessionUnreadable,
     SourceConfigError,
     SourceUnavailable,
     SyncBatch,
@@ -74,7 +75,7 @@ class SqliteStore:
         if self._conn is not None:
             return self._conn
         if not self.path.is_file():
-            raise SourceUnavailable(f"OpenClaw store not found: {self.path}")
+            raise SourceUnavailable(f"OpenClaw store file missing: {self.path}")
         uri = f"file:{quote(str(self.path.resolve()))}?mode=ro"
         conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout, check_same_thread=False)
         try:
@@ -86,9 +87,7 @@ class SqliteStore:
             conn.close()
             if _is_busy(exc):
                 raise
-            raise UnsupportedSchemaError(
-                f"{self.path} is not an OpenClaw agent store (no schema_meta): {exc}"
-            ) from exc
+            raise UnsupportedSchemaError(f"{self.path} {_what_is_wrong(exc)}") from exc
         version = row[0] if row else None
         if version not in SUPPORTED_SCHEMA_VERSIONS:
             conn.close()
@@ -110,11 +109,11 @@ class SqliteStore:
             try:
                 with self._lock:
                     return fn(self._connect())
-            except sqlite3.OperationalError as exc:
+            except sqlite3.DatabaseError as exc:
                 if not _is_busy(exc) or attempt == self.busy_retries:
                     if _is_busy(exc):
                         raise SourceUnavailable(f"{self.path} stayed locked: {exc}") from exc
-                    raise SourceUnavailable(f"{self.path}: {exc}") from exc
+                    raise SourceUnavailable(f"{self.path} {_what_is_wrong(exc)}") from exc
             time.sleep(delay * (1 + random.random()))
             delay = min(delay * 2, 1.0)
         raise AssertionError("unreachable")
@@ -200,11 +199,22 @@ class SqliteStore:
         return batch
 
 
+def _what_is_wrong(exc: sqlite3.DatabaseError) -> str:
+    text = str(exc)
+    if "file is not a database" in text:
+        return "is not an SQLite database"
+    if "malformed" in text or "disk I/O" in text:
+        return f"is truncated or corrupt ({text})"
+    if "no such table" in text:
+        return "is an SQLite database but not an OpenClaw agent store (no schema_meta table)"
+    return f"cannot be read as an OpenClaw agent store ({text})"
+
+
 def _parse_row(sid: str, seq: int, event_json: Any, event_zstd: Any) -> ParsedEvent:
     try:
         return parse_event(decode_row(event_json, event_zstd), seq)
     except EventDecodeError as exc:
-        raise SourceUnavailable(f"transcript {sid} seq {seq}: {exc}") from exc
+        raise SessionUnreadable(f"transcript {sid} event {seq} cannot be decoded: {exc}") from exc
 
 
 def _list_rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
@@ -343,7 +353,9 @@ class LegacyStore:
                 try:
                     events.append(parse_event(loads_event(line), seq))
                 except EventDecodeError as exc:
-                    raise SourceUnavailable(f"{path} line {seq + 1}: {exc}") from exc
+                    raise SessionUnreadable(
+                        f"transcript {path} line {seq + 1} cannot be decoded: {exc}"
+                    ) from exc
                 seq += 1
                 offsets[seq] = base + at
             out.append((WindowRead(sid, events, pos["seq"], seq), offsets))
