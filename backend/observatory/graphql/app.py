@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from observatory.db.replicas import MIN_LSN_HEADER, Route, parse_lsn
 from observatory.graphql.context import Context, bearer
@@ -25,7 +26,7 @@ from observatory.graphql.errors import database_failure
 from observatory.graphql.fanout import Fanout, FanoutHandler
 from observatory.graphql.limiter import KeyLimiter
 from observatory.graphql.loaders import Loaders
-from observatory.graphql.schema import build_schema
+from observatory.graphql.schema import build_schema, coded
 from observatory.services import Services
 from observatory.settings import Settings
 
@@ -116,6 +117,12 @@ class ObservatoryGraphQL(GraphQL[Context, None]):
             # Batching is off: only an object is a GraphQL request. (`null` once gave a 500.)
             raise HTTPException(400, "the request body must be a JSON object")
         return value
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> Any:
+        # Syntax errors skip the schema's error extension (no operation ran): code them here.
+        if result.errors:
+            result.errors = [coded(e) for e in result.errors]
+        return await super().process_result(request, result)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

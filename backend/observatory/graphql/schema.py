@@ -88,8 +88,10 @@ def coded(error: GraphQLError) -> GraphQLError:
     """Every error the caller caused carries a stable ``extensions.code``: ours already do;
     graphql-core's syntax, validation and variable-coercion errors get one here."""
     extensions = error.extensions or {}
+    variable = error.message.startswith("Variable '$")
     if "code" in extensions and len(error.message) <= MAX_MESSAGE:
-        return error
+        if not variable or "field" in extensions:
+            return error
     original = error.original_error
     ext: dict[str, Any] = dict(extensions)
     if "code" not in ext:
@@ -98,11 +100,12 @@ def coded(error: GraphQLError) -> GraphQLError:
         message = error.message
         if message.startswith("Syntax Error"):
             ext.setdefault("code", "GRAPHQL_PARSE_FAILED")
-        elif message.startswith("Variable '$"):
+        elif variable:
             ext.setdefault("code", "BAD_USER_INPUT")
-            ext.setdefault("field", message[len("Variable '$") :].split("'", 1)[0])
         else:
             ext.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+    if variable:
+        ext.setdefault("field", error.message[len("Variable '$") :].split("'", 1)[0])
     return _with(error, _cut(error.message), None, ext)
 
 
