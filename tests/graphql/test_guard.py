@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import logging
+from typing import Any
 
 import httpx
 import pytest
@@ -85,20 +86,23 @@ async def test_a_normal_page_completes_while_a_heavy_query_runs(
         )
         + " }"
     )
-    from observatory.graphql.resolvers import runs
+    from observatory.graphql.types import core
 
     gate = asyncio.Event()
-    original = runs.list_runs
+    original = core.session_runs
     entered = 0
 
-    async def slow_list_runs(*args: object, **kwargs: object) -> object:
+    async def slow_session_runs(info: Any, session_id: int, first: int | None, after: Any) -> Any:
         nonlocal entered
-        entered += 1
-        await gate.wait()  # the heavy request holds its sessions until the page is done
-        return await original(*args, **kwargs)  # type: ignore[arg-type]
+        # Hold a database session until the page is done: without the per-key cap the heavy
+        # request's 200 nested connections would take the whole pool (20) and the page would
+        # wait behind them.
+        async with info.context.db():
+            entered += 1
+            await gate.wait()
+        return await original(info, session_id, first, after)
 
-    monkeypatch.setattr("observatory.graphql.types.core.list_runs", slow_list_runs, raising=False)
-    monkeypatch.setattr(runs, "list_runs", slow_list_runs)
+    monkeypatch.setattr(core, "session_runs", slow_session_runs)
     done: list[str] = []
 
     async def run_heavy() -> None:

@@ -149,11 +149,19 @@ class _Walk:
         field = _field_of(self.est._schema, parent, name)
         if field is None:
             return 0
-        here = count * self.est.multiplier(
+        multiplier = self.est.multiplier(
             name, field, self._argument(node, "first"), name.startswith("__") or _is_meta(parent)
         )
+        here = count * multiplier
+        # Like GitHub, a connection or list counts its items; a single object (an edge's node,
+        # a session's agent) rides along with its parent and adds nothing.
+        own = (
+            here
+            if "first" in field.args or (_is_list(field.type) and name not in _CONNECTION_LISTS)
+            else 0
+        )
         inner = get_named_type(field.type)
-        return here + self.selection(inner, node.selection_set, here, depth + 1, seen)
+        return own + self.selection(inner, node.selection_set, here, depth + 1, seen)
 
     def _argument(self, node: FieldNode, name: str) -> Any:
         for arg in node.arguments or ():

@@ -15,7 +15,7 @@ from sqlalchemy import Row, func, select, text
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from observatory.db.models import Agent, ApiKey, Review, Run, Session
+from observatory.db.models import Agent, ApiKey, Message, Review, Run, Session
 from observatory.graphql.limiter import SessionOpener
 
 K = TypeVar("K", bound=Hashable)
@@ -200,7 +200,39 @@ async def _agent_metrics(db: AsyncSession, keys: list[tuple[str, Any, Any]]) -> 
     return out
 
 
+def _first_pages(table: str, parent: str, order: str) -> BatchFn:
+    """First pages of a nested connection for many parents in one statement (keys are
+    ``(parent_id, limit)``): ``sessions(first: 100) { … runs(first: 5) }`` is one query for the
+    100 run pages instead of 100 queries on 100 pooled sessions (issue 10). Each LATERAL probe
+    walks the parent's index, so a parent with 10k rows costs as much as one with ``limit``."""
+    model = {"runs": Run, "messages": Message}[table]
+
+    async def batch(db: AsyncSession, keys: list[tuple[int, int]]) -> dict[Any, Any]:
+        out: dict[Any, Any] = {}
+        by_limit: dict[int, list[int]] = defaultdict(list)
+        for parent_id, limit in keys:
+            by_limit[limit].append(parent_id)
+        for limit, parents in by_limit.items():
+            stmt = text(
+                f"SELECT x.* FROM unnest(CAST(:ids AS bigint[])) AS p(id) CROSS JOIN LATERAL "
+                f"(SELECT * FROM {table} t WHERE t.{parent} = p.id ORDER BY {order} "
+                f"LIMIT :n) AS x"
+            ).bindparams(ids=parents, n=limit)
+            rows = (await db.execute(select(model).from_statement(stmt))).scalars()
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            for row in rows:
+                grouped[getattr(row, parent)].append(row)
+            for parent_id in parents:
+                out[(parent_id, limit)] = grouped.get(parent_id, [])
+        return out
+
+    return batch
+
+
 _BATCHES: dict[str, tuple[BatchFn, Any]] = {
+    "first_runs_by_session": (_first_pages("runs", "session_id", "started_at, id"), list),
+    "first_messages_by_session": (_first_pages("messages", "session_id", "id"), list),
+    "first_messages_by_run": (_first_pages("messages", "run_id", "id"), list),
     "agent": (_agents, None),
     "session": (_sessions, None),
     "session_by_key": (_sessions_by_key, None),
@@ -237,6 +269,9 @@ class Loaders:
     key_name: _Loader
     source_name: _Loader
     agent_metrics: _Loader
+    first_runs_by_session: _Loader
+    first_messages_by_session: _Loader
+    first_messages_by_run: _Loader
 
     def __init__(self, factory: SessionOpener) -> None:
         self._factory = factory

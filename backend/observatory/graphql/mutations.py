@@ -82,4 +82,6 @@ class Mutation(ReviewQueueMutation, ImproveMutation):
             row = await db.get(ApiKeyRow, key_id)
             if row is None:
                 raise NotFound(f"no API key with id {id}", field="id")
+        # This process forgets the key now; the others when the NOTIFY arrives.
+        info.context.services.keys.invalidate([key_id])
         return ApiKey.from_row(row)

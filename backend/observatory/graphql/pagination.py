@@ -159,3 +159,26 @@ async def keyset_page(
         has_next=len(result) > limit,
         base=base,
     )
+
+
+async def first_page(
+    info: Info,
+    loader: Any,
+    parent_id: int,
+    base: Select[Any],
+    keys: Sequence[Key],
+    first: int | None,
+) -> Page:
+    """A nested connection's first page through a batching loader keyed ``(parent, limit)``
+    (observatory.graphql.loaders._first_pages), so the pages under a list of parents cost one
+    statement, not one pooled session each. Rows come back in ``keys`` order."""
+    limit = page_size(first, info.context.settings.max_page_size)
+    result = await loader.load((parent_id, limit + 1))
+    page = result[:limit]
+    names = [getattr(k.column, "key", None) or k.column.name for k in keys]
+    return Page(
+        rows=page,
+        cursors=[encode_cursor(*(cursor_part(getattr(r, n)) for n in names)) for r in page],
+        has_next=len(result) > limit,
+        base=base,
+    )

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Select, and_, exists, or_, select
 from strawberry.types import Info
 
 from observatory.db.models import Review, Run, Session
-from observatory.graphql.pagination import Key, Page, keyset_page, parse_id
+from observatory.graphql.pagination import Key, Page, first_page, keyset_page, parse_id
 from observatory.graphql.resolvers.common import check_range, like_pattern
 from observatory.graphql.types.scalars import RunStatus, RunTrigger
 
@@ -132,3 +132,13 @@ async def list_runs(
         base = base.where(and_(*conds))
     keys = [Key(Run.started_at, "datetime"), Key(Run.id, "int")]
     return await keyset_page(info, base, keys, first=first, after=after, descending=not ascending)
+
+
+async def session_runs(info: Info, session_id: int, first: int | None, after: str | None) -> Page:
+    """A session's runs, oldest first; first pages are batched across the sessions of a list."""
+    if after is not None:
+        return await list_runs(info, RunFilter(session_id=session_id), first, after, ascending=True)
+    base: Select[Any] = select(Run).where(Run.session_id == session_id)
+    keys = [Key(Run.started_at, "datetime"), Key(Run.id, "int")]
+    loader = info.context.loaders.first_runs_by_session
+    return await first_page(info, loader, session_id, base, keys, first)

@@ -18,7 +18,7 @@ from observatory.db import models
 from observatory.graphql.permissions import scoped
 from observatory.graphql.resolvers.messages import list_messages
 from observatory.graphql.resolvers.metrics import check_metric_range
-from observatory.graphql.resolvers.runs import RunFilter, list_runs
+from observatory.graphql.resolvers.runs import session_runs
 from observatory.graphql.resolvers.sessions import SessionFilter, list_sessions
 from observatory.graphql.types.connections import Connection
 from observatory.graphql.types.metrics import MetricSummary
@@ -233,9 +233,7 @@ class Session:
     async def runs(
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> RunConnection:
-        page = await list_runs(
-            info, RunFilter(session_id=int(self.id)), first, after, ascending=True
-        )
+        page = await session_runs(info, int(self.id), first, after)
         return RunConnection.of(page, Run.from_row)
 
     @strawberry.field(description="The cached transcript, in order.")
