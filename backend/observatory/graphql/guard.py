@@ -14,7 +14,7 @@ meaning (ranges, ids, enum-like strings).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql.language import Visitor
@@ -119,6 +119,14 @@ class Guard(SchemaExtension):
     def __init__(self, settings: Settings, estimator: NodeEstimator) -> None:
         self.settings = settings
         self.estimator = estimator
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        loaders = getattr(context, "loaders", None)
+        # HTTP only: a WebSocket context's loaders are replaced per event (subscriptions).
+        if loaders is not None and getattr(context, "connection_params", None) is None:
+            loaders.clear()
 
     async def on_execute(self) -> AsyncIterator[None]:
         ec = self.execution_context

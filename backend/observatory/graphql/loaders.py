@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from observatory.db.models import Agent, ApiKey, Message, Review, Run, Session
 from observatory.graphql.limiter import SessionOpener
+from observatory.graphql.rows import plain
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -213,12 +214,16 @@ def _first_pages(table: str, parent: str, order: str) -> BatchFn:
         for parent_id, limit in keys:
             by_limit[limit].append(parent_id)
         for limit, parents in by_limit.items():
-            stmt = text(
-                f"SELECT x.* FROM unnest(CAST(:ids AS bigint[])) AS p(id) CROSS JOIN LATERAL "
-                f"(SELECT * FROM {table} t WHERE t.{parent} = p.id ORDER BY {order} "
-                f"LIMIT :n) AS x"
-            ).bindparams(ids=parents, n=limit)
-            rows = (await db.execute(select(model).from_statement(stmt))).scalars()
+            stmt = (
+                text(
+                    f"SELECT x.* FROM unnest(CAST(:ids AS bigint[])) AS p(id) CROSS JOIN LATERAL "
+                    f"(SELECT * FROM {table} t WHERE t.{parent} = p.id ORDER BY {order} "
+                    f"LIMIT :n) AS x"
+                )
+                .bindparams(ids=parents, n=limit)
+                .columns(*plain(model))  # typed plain rows (enums, JSON), no ORM instances
+            )
+            rows = (await db.execute(stmt)).all()
             grouped: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
                 grouped[getattr(row, parent)].append(row)
@@ -275,6 +280,15 @@ class Loaders:
 
     def __init__(self, factory: SessionOpener) -> None:
         self._factory = factory
+
+    def clear(self) -> None:
+        """Drop every cached row once the answer is built: the loaders sit in reference cycles
+        (futures, the request context) that only a full collection frees, and the rows they
+        cache would wait for it too."""
+        for name in list(vars(self)):
+            if name in _BATCHES:
+                getattr(self, name).clear_all()
+                delattr(self, name)
 
     def __getattr__(self, name: str) -> _Loader:
         if name not in _BATCHES:

@@ -16,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, tuple_
 from strawberry.types import Info
 
 from observatory.graphql.errors import BadUserInput
+from observatory.graphql.rows import plain
 
 DEFAULT_PAGE = 50
 
@@ -120,7 +121,7 @@ class Key:
 
 @dataclass(frozen=True)
 class Page:
-    """One page of rows (the first entity of each result row), their cursors, and the filtered
+    """One page of rows (plain rows of the entity's columns), their cursors, and the filtered
     query without order or limit (what ``totalCount`` counts)."""
 
     rows: list[Any]
@@ -149,13 +150,18 @@ async def keyset_page(
         pair = tuple_(*columns)
         stmt = stmt.where(pair < values if descending else pair > values)
     stmt = stmt.order_by(*(c.desc() if descending else c.asc() for c in columns))
-    stmt = stmt.add_columns(*(c.label(f"_k{i}") for i, c in enumerate(columns)))
+    # Plain rows of the entity's columns, not ORM instances: see observatory.graphql.rows.
+    entity = base.column_descriptions[0]["entity"]
+    stmt = stmt.with_only_columns(
+        *plain(entity), *(c.label(f"_k{i}") for i, c in enumerate(columns))
+    )
     async with info.context.db() as db:
         result = (await db.execute(stmt.limit(limit + 1))).all()
     page = result[:limit]
+    n = len(columns)
     return Page(
-        rows=[r[0] for r in page],
-        cursors=[encode_cursor(*(cursor_part(v) for v in r[1:])) for r in page],
+        rows=list(page),
+        cursors=[encode_cursor(*(cursor_part(v) for v in r[-n:])) for r in page],
         has_next=len(result) > limit,
         base=base,
     )
