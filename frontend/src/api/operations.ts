@@ -38,6 +38,7 @@ graphql(`
     totalCost
     durationMs
     childCount
+    syncError
     agent {
       id
       displayName
@@ -213,6 +214,7 @@ export const SessionDetailQuery = graphql(`
       parentKey
       syncedAt
       transcriptSyncedAt
+      syncErrorAt
       archivedAt
       prunedAt
       lastRunAt

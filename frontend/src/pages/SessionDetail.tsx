@@ -94,6 +94,15 @@ export default function SessionDetailPage({ id }: { id: string }) {
           <code className="muted" style={{ overflowWrap: 'anywhere' }}>
             {session.key}
           </code>
+          {session.syncError ? (
+            <div className="banner warn" role="status" data-testid="session-sync-error">
+              <span>
+                The last sync could not read this transcript
+                {session.syncErrorAt ? ` (${formatRelative(session.syncErrorAt, now)})` : ''}: {session.syncError}. It is
+                retried on every pass; the rest of the source keeps syncing.
+              </span>
+            </div>
+          ) : null}
           {session.parent ? (
             <div className="muted">
               Spawned by{' '}

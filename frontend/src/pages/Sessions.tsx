@@ -360,6 +360,11 @@ function SessionsTable({
                     {s.title || s.key}
                   </Link>
                   {newIds.has(s.id) ? <span className="badge accent">new</span> : null}
+                  {s.syncError ? (
+                    <span className="badge warn" title={s.syncError} data-testid="sync-error-badge">
+                      sync error
+                    </span>
+                  ) : null}
                 </div>
               </td>
               <td className="truncate">{s.agent.displayName ?? s.agent.id}</td>
