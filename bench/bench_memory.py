@@ -40,7 +40,7 @@ HEAVY = (
     + " ".join(
         f"a{i}: sessions(first: 100) {{ edges {{ node {{ id title key agent {{ id }} "
         "runs(first: 5) { edges { node { id model promptPreview "
-        "messages(first: 8) { edges { node { id role text } } } } } } } } } }"
+        "messages(first: 8) { edges { node { id role text } } } } } } } } }"
         for i in range(10)
     )
     + " }"
