@@ -8,7 +8,7 @@
   syncing; a successful read clears it.
 
 Revision ID: 0035
-Revises: 0020
+Revises: 0030
 Create Date: 2026-12-03
 """
 
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0035"
-down_revision: str | None = "0020"
+down_revision: str | None = "0030"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

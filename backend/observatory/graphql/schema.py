@@ -73,6 +73,9 @@ class MaskUnexpectedErrors(MaskErrors):
         if errors:
             result.errors = [self._one(e) for e in errors]  # type: ignore[attr-defined]
 
+    def anonymise_error(self, error: GraphQLError) -> GraphQLError:
+        return _with(error, self.error_message, "INTERNAL")
+
     def _one(self, error: GraphQLError) -> GraphQLError:
         if not is_expected(error):
             code = database_failure(error.original_error)
