@@ -190,6 +190,7 @@ class EventHub:
                 )
             ).all()
             sources = (await db.execute(text("SELECT id FROM sync_sources"))).scalars().all()
+            keys = (await db.execute(text("SELECT id FROM api_keys"))).scalars().all()
         created = tuple(r.id for r in rows if r.is_new)
         updated = tuple(r.id for r in rows if not r.is_new)
         if created:
@@ -198,4 +199,6 @@ class EventHub:
             self._dispatch(Event("session_updated", updated))
         if sources:
             self._dispatch(Event("sync_status", tuple(sources)))
+        if keys:  # revocations meanwhile: every key is re-read (cached keys, open sockets)
+            self._dispatch(Event("api_key", tuple(keys)))
         self._last_seen = datetime.now(UTC)

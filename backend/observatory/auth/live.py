@@ -45,6 +45,17 @@ class LiveAuth:
         return sum(len(s) for s in self._sockets.values())
 
     async def run(self) -> None:
+        while True:
+            try:
+                await self._watch()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # never let revocation silently stop working
+                log.exception("live authorisation watcher failed; restarting")
+                self._keys.invalidate(list(self._sockets))
+                await asyncio.sleep(1.0)
+
+    async def _watch(self) -> None:
         from observatory.events import SubscriberDropped
 
         while True:
