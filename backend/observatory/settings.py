@@ -114,8 +114,8 @@ def load_settings() -> Settings:
         max_body_bytes=_int("MAX_BODY_BYTES", 1 << 20),
         max_string_length=_int("MAX_STRING_LENGTH", 20_000),
         max_list_length=_int("MAX_LIST_LENGTH", 1000),
-        # GitHub allows 500k nodes per call; our pages are 200 and the dashboard's largest
-        # query asks ~1.3k. The stalling query of issue 10 asked 120M.
+        # GitHub allows 500k nodes per call; the dashboard's largest operation asks 4.2k at
+        # most (tests/graphql/test_guard.py). The stalling query of issue 10 asked 120M.
         max_query_nodes=_int("MAX_QUERY_NODES", 50_000),
         statement_timeout_ms=_int("STATEMENT_TIMEOUT_MS", 15_000),
         key_db_concurrency=_int("KEY_DB_CONCURRENCY", 6),

@@ -262,3 +262,37 @@ async def test_database_down_is_503(api: dict[str, Api], monkeypatch: pytest.Mon
     )
     assert response.status_code == 503
     assert response.json()["errors"][0]["extensions"]["code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_every_dashboard_operation_fits_the_budget() -> None:
+    """Each operation of the dashboard, with every variable at the largest page (200), stays
+    well under the default node budget and depth."""
+    import re
+    from pathlib import Path
+
+    from graphql import FragmentDefinitionNode, OperationDefinitionNode, parse
+    from observatory.graphql.cost import NodeEstimator
+    from observatory.graphql.guard import INTROSPECTION_DEPTH_ALLOWANCE
+    from observatory.graphql.schema import build_schema
+    from observatory.settings import load_settings
+
+    src = Path(__file__).resolve().parents[2] / "frontend" / "src"
+    texts = [
+        t
+        for p in sorted(src.rglob("*.ts*"))
+        if "gql" not in p.parts
+        for t in re.findall(r"graphql\(`([^`]*)`", p.read_text())
+    ]
+    document = parse("\n".join(texts))
+    fragments = {
+        d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+    }
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    assert len(operations) > 10
+    settings = load_settings()
+    estimator = NodeEstimator(build_schema()._schema, 50)
+    for op in operations:
+        variables = {v.variable.name.value: 200 for v in op.variable_definitions or ()}
+        estimate = estimator.estimate(op, fragments, variables)
+        assert estimate.nodes <= settings.max_query_nodes // 10, (op.name, estimate)
+        assert estimate.depth <= settings.max_query_depth + INTROSPECTION_DEPTH_ALLOWANCE
