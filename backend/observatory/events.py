@@ -78,14 +78,19 @@ class Subscription:
             self.queue = asyncio.Queue(1)
             self.queue.put_nowait(None)
 
+    async def next(self) -> Event:
+        """The next event. Safe to cancel (e.g. under ``asyncio.wait_for``), unlike a step of
+        the async iterator, whose cancellation closes it."""
+        event = await self.queue.get()
+        if self.error is not None:
+            raise self.error
+        if event is None:
+            raise SubscriberDropped("subscriber too slow: event queue overflowed")
+        return event
+
     async def __aiter__(self) -> AsyncIterator[Event]:
         while True:
-            event = await self.queue.get()
-            if self.error is not None:
-                raise self.error
-            if event is None:
-                raise SubscriberDropped("subscriber too slow: event queue overflowed")
-            yield event
+            yield await self.next()
 
 
 class EventHub:

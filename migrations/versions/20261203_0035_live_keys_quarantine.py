@@ -26,6 +26,29 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     op.add_column("sessions", sa.Column("sync_error", sa.Text(), nullable=True))
     op.add_column("sessions", sa.Column("sync_error_at", sa.DateTime(timezone=True), nullable=True))
+    # Only changes that matter to authorisation: the last_used_at touches (one per key a
+    # minute) would otherwise invalidate every cache for nothing.
+    op.execute(
+        """
+        CREATE FUNCTION observatory_api_keys_updated() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                  PERFORM observatory_notify_ids('api_key',
+                    (SELECT array_agg(o.id ORDER BY o.id) FROM old_rows o JOIN new_rows n
+                      ON n.id = o.id
+                     WHERE (o.revoked_at, o.role, o.hash, o.name)
+                           IS DISTINCT FROM (n.revoked_at, n.role, n.hash, n.name)));
+                  RETURN NULL;
+                END $$
+        """
+    )
+    op.execute(
+        """
+        CREATE TRIGGER api_keys_updated AFTER UPDATE ON api_keys
+              REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+              FOR EACH STATEMENT EXECUTE FUNCTION observatory_api_keys_updated()
+        """
+    )
     op.execute(
         """
         CREATE FUNCTION observatory_api_keys_changed() RETURNS trigger
@@ -35,13 +58,6 @@ def upgrade() -> None:
                     (SELECT array_agg(id ORDER BY id) FROM old_rows));
                   RETURN NULL;
                 END $$
-        """
-    )
-    op.execute(
-        """
-        CREATE TRIGGER api_keys_updated AFTER UPDATE ON api_keys
-              REFERENCING OLD TABLE AS old_rows
-              FOR EACH STATEMENT EXECUTE FUNCTION observatory_api_keys_changed()
         """
     )
     op.execute(
@@ -57,5 +73,6 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER api_keys_deleted ON api_keys")
     op.execute("DROP TRIGGER api_keys_updated ON api_keys")
     op.execute("DROP FUNCTION observatory_api_keys_changed()")
+    op.execute("DROP FUNCTION observatory_api_keys_updated()")
     op.drop_column("sessions", "sync_error_at")
     op.drop_column("sessions", "sync_error")

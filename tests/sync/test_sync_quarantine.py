@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sync_helpers import POLICY, add_source, source_row
 
+from observatory.settings import load_settings
 from observatory.sync.runner import sync_once
 
 POISONED = "15b6a2e8-2cda-4488-8add-f7cf4a717fdf"  # the main session's provider id
@@ -74,7 +75,7 @@ async def test_one_poisoned_session_among_healthy_ones(
     src = await add_source(clean_db, "sofia", {"store_paths": [str(store)]})
 
     for _ in range(2):  # the poisoned session is retried; the source never fails
-        report = await sync_once(clean_db, policy=POLICY, force=True)
+        report = await sync_once(clean_db, load_settings(), policy=POLICY, force=True)
         assert report.ok, report
         [rep] = report.sources
         assert rep.outcome == "ok"
@@ -98,7 +99,7 @@ async def test_one_poisoned_session_among_healthy_ones(
         POISONED,
         original[0],
     )
-    report = await sync_once(clean_db, policy=POLICY, force=True)
+    report = await sync_once(clean_db, load_settings(), policy=POLICY, force=True)
     assert report.sources[0].sessions_quarantined == 0
     error, messages = (await _sessions(clean_db))[POISONED]
     assert error is None and messages > 0
@@ -116,7 +117,7 @@ async def test_source_level_failures_say_what_happened(
     }
     for name, (config, _) in cases.items():
         await add_source(clean_db, name, config)
-    report = await sync_once(clean_db, policy=POLICY, force=True)
+    report = await sync_once(clean_db, load_settings(), policy=POLICY, force=True)
     by_name = {r.name: r for r in report.sources}
     for name, (_, expected) in cases.items():
         assert by_name[name].outcome == "failed"

@@ -60,10 +60,9 @@ class LiveAuth:
 
         while True:
             with self._events.subscribe("api_key") as sub:
-                events = aiter(sub)
                 while True:
                     try:
-                        event = await asyncio.wait_for(anext(events), self._sweep_s)
+                        event = await asyncio.wait_for(sub.next(), self._sweep_s)
                     except TimeoutError:
                         await self.recheck(list(self._sockets))
                         continue

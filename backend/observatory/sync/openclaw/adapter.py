@@ -29,7 +29,6 @@ from observatory.sync.source import (
     SessionRecord,
     SessionSource,
     SourceConfigError,
-    SourceUnavailable,
     SyncBatch,
 )
 
@@ -117,9 +116,9 @@ def from_config(kind: str, config: Mapping[str, Any]) -> OpenClawSource:
         ):
             state_dir = config.get("state_dir")
             if state_dir and not os.path.isdir(str(state_dir)):
-                raise SourceUnavailable(f"the state directory {state_dir} is missing")
+                raise SourceConfigError(f"the state directory {state_dir} is missing")
             if state_dir:
-                raise SourceUnavailable(
+                raise SourceConfigError(
                     f"no OpenClaw agent store under {state_dir} (agents/*/agent/{STORE_FILENAME})"
                 )
             if kind == "openclaw-store":
