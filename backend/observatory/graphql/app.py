@@ -44,8 +44,17 @@ def error_response(status: int, message: str, code: str) -> JSONResponse:
     )
 
 
+class LiveHandler(FanoutHandler):
+    """Lets the socket's context reach its handler, so live authorisation can end each of
+    the socket's operations with UNAUTHENTICATED (observatory.auth.live)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.context.ws_handler = self
+
+
 class ObservatoryGraphQL(GraphQL[Context, None]):
-    graphql_transport_ws_handler_class = FanoutHandler
+    graphql_transport_ws_handler_class = LiveHandler
 
     def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(build_schema(settings), **kwargs)

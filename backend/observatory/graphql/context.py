@@ -32,6 +32,7 @@ class Context:
     limiter: KeyLimiter | None = None
     # Hub subscriptions of this (WebSocket) context, ended at once if its key is revoked.
     live: set[Subscription] = field(default_factory=set)
+    ws_handler: Any = None  # the socket's graphql-transport-ws handler (set by the view)
 
     @property
     def db(self) -> SessionOpener:
@@ -75,8 +76,18 @@ class Context:
     async def end(self, reason: str) -> None:
         """Live authorisation (observatory.auth.live): end every subscription with
         UNAUTHENTICATED, give the errors a moment to go out, then close the socket (4403)."""
+        error = Unauthenticated(f"{reason}: this socket is closed")
+        handler = self.ws_handler
+        if handler is not None:
+            # Shared subscriptions (graphql/fanout.py) run in a group context, not this one:
+            # end each of this socket's operations with an error message of its own.
+            for op_id in list(getattr(handler, "operations", {})):
+                with contextlib.suppress(Exception):
+                    await handler.send_message(
+                        {"id": op_id, "type": "error", "payload": [error.formatted]}
+                    )
         for sub in list(self.live):
-            sub.fail(Unauthenticated(f"{reason}: this socket is closed"))
+            sub.fail(error)
         await asyncio.sleep(0.2)
         with contextlib.suppress(Exception):
             await self.request.close(code=4403, reason=reason)
