@@ -21,6 +21,8 @@ import {
 import { useTheme } from '../app/theme';
 import { label } from '../components/Badges';
 import { ErrorBanner } from '../components/States';
+import { Rate, Term } from '../components/Numbers';
+import { TERMS } from '../lib/terms';
 import { formatDuration, formatInteger, formatPercent, formatTokens, formatUSD } from '../lib/format';
 import { useUrlWindow } from '../lib/hooks';
 import { PRESETS, resolvePeriod, toDayParam, type PeriodKey } from '../lib/period';
@@ -49,11 +51,19 @@ export default function DashboardPage() {
 
   const d = overview.data;
   const s = d?.summary;
+  // Legends show agents by display name; colours stay keyed by id (charts/options colorOf).
+  const names = useMemo(
+    () => Object.fromEntries((d?.agents ?? []).map((a) => [a.id, a.displayName ?? a.id])),
+    [d?.agents],
+  );
   const usagePoints = usage.data?.metricSeries.points;
   const charts = useMemo(() => {
     const build = (metric: Metric): { option: ChartOption; empty: boolean } | null =>
       usagePoints
-        ? { option: stackedOverTime(usagePoints, win, metric, chartTheme), empty: isEmptyMatrix(toMatrix(usagePoints, win, metric)) }
+        ? {
+            option: stackedOverTime(usagePoints, win, metric, chartTheme, groupBy === 'AGENT' ? names : {}),
+            empty: isEmptyMatrix(toMatrix(usagePoints, win, metric)),
+          }
         : null;
     return {
       cost: build('cost'),
@@ -68,7 +78,7 @@ export default function DashboardPage() {
       verdicts: d ? { option: verdictMix(d.verdicts, win, chartTheme), empty: isEmptyVerdicts(d.verdicts) } : null,
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [usagePoints, d, chartTheme, period]);
+  }, [usagePoints, d, chartTheme, period, names]);
 
   const agentName = agent ? (d?.agents.find((a) => a.id === agent)?.displayName ?? agent) : null;
 
@@ -142,8 +152,20 @@ export default function DashboardPage() {
         <Kpi label="Runs" value={s ? formatInteger(s.runCount) : null} sub={s?.failedRuns ? `${formatInteger(s.failedRuns)} failed` : undefined} />
         <Kpi label="Tokens" value={s ? formatTokens(s.totalTokens) : null} />
         <Kpi label="Cost" value={s ? formatUSD(s.cost) : null} sub={s?.heartbeatCost ? `${formatUSD(s.heartbeatCost)} on heartbeats` : undefined} />
-        <Kpi label="Run duration p50" value={s ? formatDuration(s.durationP50Ms) : null} sub={s ? `p95 ${formatDuration(s.durationP95Ms)}` : undefined} />
-        <Kpi label="Success rate" value={s ? formatPercent(s.successRate) : null} sub={s ? `${formatInteger(s.reviewCount)} reviewed` : undefined} />
+        <Kpi
+          label={
+            <>
+              <Term name="runDuration" /> p50
+            </>
+          }
+          value={s ? formatDuration(s.durationP50Ms) : null}
+          sub={s ? `p95 ${formatDuration(s.durationP95Ms)}` : undefined}
+        />
+        <Kpi
+          label="Success rate"
+          value={s ? formatPercent(s.reviewCount > 0 ? s.successRate : null) : null}
+          sub={s ? <Rate value={s.successRate} n={s.reviewCount} /> : undefined}
+        />
       </div>
 
       <section className="card" aria-labelledby="agents-h">
@@ -152,6 +174,7 @@ export default function DashboardPage() {
           <span className="muted">Select an agent to filter the charts</span>
         </div>
         <AgentTable agents={d?.agents ?? null} selected={agent} onSelect={(id) => set({ agent: id === agent ? null : id })} />
+        <StatusLegend />
       </section>
 
       <div className="charts">
@@ -175,7 +198,7 @@ export default function DashboardPage() {
   );
 }
 
-function Kpi({ label, value, sub }: { label: string; value: string | null; sub?: string | undefined }) {
+function Kpi({ label, value, sub }: { label: ReactNode; value: string | null; sub?: ReactNode }) {
   return (
     <div className="card kpi">
       <div className="stat-label">{label}</div>
@@ -240,6 +263,20 @@ const STATUS_COLORS: Record<SessionStatus, string> = {
 
 type AgentRow = DashboardResult['agents'][number];
 
+/** What the colours of the "Sessions by status" bars mean. */
+function StatusLegend() {
+  return (
+    <div className="legend card-pad" data-testid="status-legend" aria-label="Session status colours">
+      {(Object.keys(STATUS_COLORS) as SessionStatus[]).map((st) => (
+        <span key={st} className="legend-item">
+          <span className="legend-swatch" style={{ background: STATUS_COLORS[st] }} />
+          {label(st)}
+        </span>
+      ))}
+    </div>
+  );
+}
+
 function AgentTable({
   agents,
   selected,
@@ -271,8 +308,12 @@ function AgentTable({
             <th scope="col" className="num">Runs</th>
             <th scope="col" className="num">Tokens</th>
             <th scope="col" className="num">Cost</th>
-            <th scope="col" className="num">p50</th>
-            <th scope="col" className="num">p95</th>
+            <th scope="col" className="num" title={TERMS.runDuration.definition}>
+              p50
+            </th>
+            <th scope="col" className="num" title={TERMS.runDuration.definition}>
+              p95
+            </th>
             <th scope="col" className="num">Success</th>
           </tr>
         </thead>
@@ -315,7 +356,9 @@ function AgentTable({
                 <td className="num">{formatUSD(m.cost)}</td>
                 <td className="num">{formatDuration(m.durationP50Ms)}</td>
                 <td className="num">{formatDuration(m.durationP95Ms)}</td>
-                <td className="num">{formatPercent(m.successRate)}</td>
+                <td className="num">
+                  <Rate value={m.successRate} n={m.reviewCount} />
+                </td>
               </tr>
             );
           })}

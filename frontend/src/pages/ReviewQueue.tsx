@@ -25,6 +25,7 @@ import { Transcript } from '../components/Transcript';
 import { describeError, fieldErrors, hasCode } from '../lib/errors';
 import { VERDICTS } from '../lib/filters';
 import { formatDateTime, formatDuration, formatRelative, formatTokens, formatUSD } from '../lib/format';
+import { Term } from '../components/Numbers';
 import { useNow, useQueryParams } from '../lib/hooks';
 import {
   REASON_HELP,
@@ -924,7 +925,7 @@ function RunSummary({
 }: {
   runs: QueueRunFieldsFragment[];
   total: number;
-  metrics: { failedRuns: number; totalTokens: number | null; cost: string | null; timeToCompletionMs: number | null } | null;
+  metrics: { failedRuns: number; totalTokens: number | null; cost: string | null; timeToCompletionMs: number | null; wallTimeMs: number | null } | null;
 }) {
   if (runs.length === 0) return <p className="muted">No runs recorded.</p>;
   const first = runs[0];
@@ -943,7 +944,16 @@ function RunSummary({
         </span>
         {metrics ? <span>{formatTokens(metrics.totalTokens)} tokens</span> : null}
         {metrics ? <span>{formatUSD(metrics.cost)}</span> : <span>{formatUSD(first?.cost)}</span>}
-        {metrics?.timeToCompletionMs ? <span>done in {formatDuration(metrics.timeToCompletionMs)}</span> : null}
+        {metrics ? (
+          <span>
+            <Term name="timeToCompletion" /> {formatDuration(metrics.timeToCompletionMs)}
+          </span>
+        ) : null}
+        {metrics ? (
+          <span>
+            <Term name="runTime" /> {formatDuration(metrics.wallTimeMs)}
+          </span>
+        ) : null}
       </div>
       <Excerpt label="Asked">{first?.promptPreview ?? '—'}</Excerpt>
       <Excerpt label={last?.error ? 'Ended with an error' : 'Outcome'} tone={last?.error ? 'bad' : undefined}>

@@ -224,11 +224,17 @@ class Session:
 
     @strawberry.field(description="Runs (agent invocations) in time order.")
     async def runs(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        statuses: Annotated[
+            list[RunStatus] | None,
+            strawberry.argument(description="Only runs in these states (e.g. the failed ones)."),
+        ] = None,
     ) -> RunConnection:
-        page = await list_runs(
-            info, RunFilter(session_id=int(self.id)), first, after, ascending=True
-        )
+        run_filter = RunFilter(session_id=int(self.id), statuses=statuses)
+        page = await list_runs(info, run_filter, first, after, ascending=True)
         return RunConnection.of(page, Run.from_row)
 
     @strawberry.field(description="The cached transcript, in order.")
