@@ -8,13 +8,12 @@ from typing import Any
 
 import asyncpg
 import pytest
-
 from sqlalchemy import select
 
 from observatory.db.engine import asyncpg_dsn, make_engine, make_session_factory
 from observatory.db.enums import CircuitState
-from observatory.db.models import SyncSource
 from observatory.db.migrate import upgrade_async
+from observatory.db.models import SyncSource
 from observatory.demo import SILENT_AGENT, STATUS_MIX, DemoConfig, DemoReport, load_demo
 from observatory.graphql.types.sync import SyncSourceStatus
 from observatory.review.agreement import judge_agreement
