@@ -132,6 +132,12 @@ async def test_session_runs_filtered_by_status_are_paged_in_time_order(
     assert all(n["status"] == "FAILED" and n["error"] for n in seen)
     assert len(seen) == s["runs"]["totalCount"] == s["metrics"]["failedRuns"]
     assert [n["startedAt"] for n in seen] == sorted(n["startedAt"] for n in seen)
+    # Opened at a run: the page starts at that run's start.
+    q2 = """query($key: String, $t: DateTime) { session(key: $key) {
+        runs(first: 1, startedAfter: $t) { edges { node { startedAt } } } } }"""
+    t = seen[-1]["startedAt"]
+    s = (await api["viewer"].ok(q2, {"key": "agent:sofia:main", "t": t}))["session"]
+    assert [e["node"]["startedAt"] for e in s["runs"]["edges"]] == [t]
 
 
 async def test_unknown_usage_stays_null(api: dict[str, Api]) -> None:

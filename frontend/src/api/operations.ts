@@ -221,10 +221,10 @@ graphql(`
 
 /** One page of a session's runs in time order (optionally only some statuses): the timeline. */
 export const SessionRunsQuery = graphql(`
-  query SessionRuns($id: ID!, $first: Int, $after: String, $statuses: [RunStatus!]) {
+  query SessionRuns($id: ID!, $first: Int, $after: String, $statuses: [RunStatus!], $startedAfter: DateTime) {
     session(id: $id) {
       id
-      runs(first: $first, after: $after, statuses: $statuses) {
+      runs(first: $first, after: $after, statuses: $statuses, startedAfter: $startedAfter) {
         totalCount
         pageInfo {
           hasNextPage

@@ -25,6 +25,7 @@ export function RunTimeline({
   runCount,
   failedRuns,
   selected,
+  selectedStartedAt,
   onSelect,
 }: {
   sessionId: string;
@@ -32,10 +33,15 @@ export function RunTimeline({
   runCount: number;
   failedRuns: number;
   selected: string | null;
+  /** When the selected run (e.g. from a heartbeat's link) started: the timeline opens there. */
+  selectedStartedAt: string | null;
   onSelect: (id: string) => void;
 }) {
   const client = useClient();
   const [failedOnly, setFailedOnly] = useState(false);
+  // Start the list at this time instead of the session's first run.
+  const [from, setFrom] = useState<string | null>(null);
+  const jumped = useRef<string | null>(null);
   const [runs, setRuns] = useState<TimelineRun[]>([]);
   const [total, setTotal] = useState<number | null>(null);
   const [cursor, setCursor] = useState<string | null>(null);
@@ -45,7 +51,7 @@ export function RunTimeline({
   const inflight = useRef(false);
   const box = useRef<HTMLDivElement>(null);
   const statuses: RunStatus[] | null = failedOnly ? ['FAILED'] : null;
-  const key = `${sessionId}:${failedOnly}`;
+  const key = `${sessionId}:${failedOnly}:${from}`;
   const keyRef = useRef(key);
   keyRef.current = key;
 
@@ -56,7 +62,7 @@ export function RunTimeline({
       setLoading(true);
       const asked = key;
       const r = await client
-        .query(SessionRunsQuery, { id: sessionId, first: PAGE, after, statuses }, { requestPolicy: 'network-only' })
+        .query(SessionRunsQuery, { id: sessionId, first: PAGE, after, statuses, startedAfter: from }, { requestPolicy: 'network-only' })
         .toPromise();
       inflight.current = false;
       setLoading(false);
@@ -91,6 +97,15 @@ export function RunTimeline({
     void load(null);
   }, [load]);
 
+  // A run selected from outside (a link) that the first page does not hold: open the timeline at
+  // it, once per selection, rather than paging through thousands of earlier runs.
+  useEffect(() => {
+    if (!selected || !selectedStartedAt || jumped.current === selected || loading || total === null) return;
+    if (runs.some((r) => r.id === selected)) return;
+    jumped.current = selected;
+    setFrom(selectedStartedAt);
+  }, [selected, selectedStartedAt, loading, total, runs]);
+
   const count = runs.length + (hasMore ? 1 : 0);
   const virtualizer = useVirtualizer({
     count,
@@ -113,7 +128,13 @@ export function RunTimeline({
         <div className="row">
           <span className="muted" data-testid="timeline-count">
             {total === null ? '' : `${formatInteger(runs.length)} of ${formatInteger(total)} shown`}
+            {from ? ` · from ${formatDateTime(from, { short: true })}` : ''}
           </span>
+          {from ? (
+            <button type="button" className="btn btn-sm btn-ghost" onClick={() => setFrom(null)}>
+              From the first run
+            </button>
+          ) : null}
           <div className="segmented" role="group" aria-label="Show runs">
             <button type="button" aria-pressed={!failedOnly} onClick={() => setFailedOnly(false)}>
               All {formatInteger(runCount)}

@@ -3,6 +3,7 @@ import { useClient, useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
 import {
   ArchiveSessionMutation,
+  RunDetailQuery,
   SessionDetailQuery,
   SessionUpdatedSubscription,
   UnarchiveSessionMutation,
@@ -38,6 +39,7 @@ export default function SessionDetailPage({ id }: { id: string }) {
   // The selected run lives in the URL (?run=ID), so a heartbeat can link straight to it.
   const [params, setParams] = useQueryParams();
   const runId = params.get('run');
+  const [selectedRun] = useQuery({ query: RunDetailQuery, variables: { id: runId ?? '' }, pause: !runId });
   const selectRun = (id: string | null) => {
     const next = new URLSearchParams(params);
     if (id) next.set('run', id);
@@ -156,6 +158,7 @@ export default function SessionDetailPage({ id }: { id: string }) {
         runCount={m.runCount}
         failedRuns={m.failedRuns}
         selected={runId}
+        selectedStartedAt={runId ? (selectedRun.data?.run?.startedAt ?? null) : null}
         onSelect={selectRun}
       />
 

@@ -232,8 +232,16 @@ class Session:
             list[RunStatus] | None,
             strawberry.argument(description="Only runs in these states (e.g. the failed ones)."),
         ] = None,
+        started_after: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only runs started at or after this time (open the timeline at a run)."
+            ),
+        ] = None,
     ) -> RunConnection:
-        run_filter = RunFilter(session_id=int(self.id), statuses=statuses)
+        run_filter = RunFilter(
+            session_id=int(self.id), statuses=statuses, started_after=started_after
+        )
         page = await list_runs(info, run_filter, first, after, ascending=True)
         return RunConnection.of(page, Run.from_row)
 
