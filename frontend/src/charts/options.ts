@@ -40,7 +40,7 @@ export const LIGHT_THEME: ChartTheme = {
   muted: '#6b7280',
   grid: '#e6e8ee',
   background: '#ffffff',
-  palette: ['#4f6bed', '#16a394', '#e08a1e', '#d9487a', '#8b5cf6', '#0ea5e9', '#84a31a', '#a16207', '#c2410c', '#0f766e', '#be185d', '#4338ca'],
+  palette: ['#4f6bed', '#16a394', '#e08a1e', '#d9487a', '#8b5cf6', '#0ea5e9', '#84a31a', '#a16207', '#c2410c', '#0f766e', '#be185d', '#e11d48'],
 };
 
 export const DARK_THEME: ChartTheme = {
@@ -48,7 +48,7 @@ export const DARK_THEME: ChartTheme = {
   muted: '#9aa3b5',
   grid: '#2a3040',
   background: '#161a23',
-  palette: ['#7b93ff', '#2dd4bf', '#f4a340', '#f472a6', '#a78bfa', '#38bdf8', '#a3c93a', '#d4a72c', '#fb923c', '#5eead4', '#f9a8d4', '#a5b4fc'],
+  palette: ['#7b93ff', '#2dd4bf', '#f4a340', '#f472a6', '#a78bfa', '#38bdf8', '#a3c93a', '#d4a72c', '#fb923c', '#5eead4', '#f9a8d4', '#fb7185'],
 };
 
 export type VerdictName = 'ACCOMPLISHED' | 'PARTIAL' | 'FAILED' | 'UNCLEAR';

@@ -167,7 +167,15 @@ export function RunTimeline({
           {failedOnly ? 'No failed runs.' : 'No runs recorded yet.'}
         </div>
       ) : (
-        <div className="timeline" ref={box} role="listbox" aria-label="Runs of this session" tabIndex={-1}>
+        <div
+          className="timeline"
+          ref={box}
+          role="listbox"
+          aria-label="Runs of this session"
+          tabIndex={-1}
+          // Up to ~9 rows high, shorter for a session with a few runs.
+          style={{ height: Math.min(300, Math.max(1, count) * ROW + 2) }}
+        >
           <div style={{ height: virtualizer.getTotalSize(), position: 'relative', width: '100%' }}>
             {items.map((item) => {
               const run = runs[item.index];

@@ -21,7 +21,7 @@ import {
 import { useTheme } from '../app/theme';
 import { label } from '../components/Badges';
 import { ErrorBanner } from '../components/States';
-import { Rate, Term } from '../components/Numbers';
+import { Rate, Sample, Term } from '../components/Numbers';
 import { TERMS } from '../lib/terms';
 import { formatDuration, formatInteger, formatPercent, formatTokens, formatUSD } from '../lib/format';
 import { useUrlWindow } from '../lib/hooks';
@@ -164,7 +164,7 @@ export default function DashboardPage() {
         <Kpi
           label="Success rate"
           value={s ? formatPercent(s.reviewCount > 0 ? s.successRate : null) : null}
-          sub={s ? <Rate value={s.successRate} n={s.reviewCount} /> : undefined}
+          sub={s ? <Sample n={s.reviewCount} /> : undefined}
         />
       </div>
 
@@ -298,7 +298,7 @@ function AgentTable({
           <col style={{ width: '90px' }} />
           <col style={{ width: '90px' }} />
           <col style={{ width: '90px' }} />
-          <col style={{ width: '100px' }} />
+          <col style={{ width: '150px' }} />
         </colgroup>
         <thead>
           <tr>
