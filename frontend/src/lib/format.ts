@@ -132,6 +132,20 @@ export function formatDateTime(
   return dateTimeFormat(opts.zone ?? currentZone(), opts.short ?? false).format(d);
 }
 
+/** A clock time in the chosen zone, with the zone: "17:05 UTC". */
+export function formatClock(t: string | number | null | undefined, opts: { zone?: ZoneChoice } = {}): string {
+  if (t === null || t === undefined) return EMPTY;
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return EMPTY;
+  const zone = opts.zone ?? currentZone();
+  return d.toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+    ...(zone === 'utc' ? { timeZone: 'UTC' } : {}),
+  });
+}
+
 /** Fewer reviews than this and a rate is shown greyed: it could easily swing either way. */
 export const SMALL_SAMPLE = 10;
 

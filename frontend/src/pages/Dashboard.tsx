@@ -14,7 +14,9 @@ import {
   stackedOverTime,
   toMatrix,
   verdictMix,
+  colorOf,
   type ChartOption,
+  type ChartTheme,
   type Metric,
   type Window,
 } from '../charts/options';
@@ -23,7 +25,7 @@ import { label } from '../components/Badges';
 import { ErrorBanner } from '../components/States';
 import { Rate, Sample, Term } from '../components/Numbers';
 import { TERMS } from '../lib/terms';
-import { formatDuration, formatInteger, formatPercent, formatTokens, formatUSD } from '../lib/format';
+import { formatDateTime, formatDuration, formatInteger, formatPercent, formatTokens, formatUSD } from '../lib/format';
 import { useUrlWindow } from '../lib/hooks';
 import { PRESETS, resolvePeriod, toDayParam, type PeriodKey } from '../lib/period';
 
@@ -89,8 +91,7 @@ export default function DashboardPage() {
           <h1>Dashboard</h1>
           <p>
             {agentName ? `${agentName} · ` : 'All agents · '}
-            {period.from.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: period.bucket === 'HOUR' ? 'short' : undefined })} –{' '}
-            {period.to.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: period.bucket === 'HOUR' ? 'short' : undefined })}
+            {formatDateTime(period.from.toISOString())} – {formatDateTime(period.to.toISOString())}
           </p>
         </div>
         <div className="row wrap">
@@ -173,7 +174,12 @@ export default function DashboardPage() {
           <h2 id="agents-h">Agents</h2>
           <span className="muted">Select an agent to filter the charts</span>
         </div>
-        <AgentTable agents={d?.agents ?? null} selected={agent} onSelect={(id) => set({ agent: id === agent ? null : id })} />
+        <AgentTable
+          agents={d?.agents ?? null}
+          selected={agent}
+          onSelect={(id) => set({ agent: id === agent ? null : id })}
+          chartTheme={chartTheme}
+        />
         <StatusLegend />
       </section>
 
@@ -281,10 +287,13 @@ function AgentTable({
   agents,
   selected,
   onSelect,
+  chartTheme,
 }: {
   agents: AgentRow[] | null;
   selected: string | null;
   onSelect: (id: string) => void;
+  /** The swatch is the agent's colour in every chart. */
+  chartTheme: ChartTheme;
 }) {
   return (
     <div className="table-wrap">
@@ -332,6 +341,7 @@ function AgentTable({
               <tr key={a.id} aria-selected={selected === a.id} style={selected === a.id ? { background: 'var(--accent-soft)' } : undefined}>
                 <td>
                   <button type="button" className="row-link" style={{ all: 'unset', cursor: 'pointer', fontWeight: 500 }} onClick={() => onSelect(a.id)}>
+                    <span className="legend-swatch" style={{ background: colorOf(a.id, chartTheme), marginRight: 8 }} aria-hidden="true" />
                     {a.displayName ?? a.id}
                   </button>
                 </td>

@@ -24,7 +24,7 @@ import { Empty, ErrorBanner } from '../components/States';
 import { Transcript } from '../components/Transcript';
 import { describeError, fieldErrors, hasCode } from '../lib/errors';
 import { VERDICTS } from '../lib/filters';
-import { formatDateTime, formatDuration, formatRelative, formatTokens, formatUSD } from '../lib/format';
+import { formatClock, formatDateTime, formatDuration, formatRelative, formatTokens, formatUSD } from '../lib/format';
 import { Term } from '../components/Numbers';
 import { useNow, useQueryParams } from '../lib/hooks';
 import {
@@ -684,7 +684,7 @@ function ReviewPanel({
           ) : state.kind === 'mine' ? (
             <>
               <ClaimLabel state={state} />
-              <span className="muted">until {new Date(state.expiresAt).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}</span>
+              <span className="muted">until {formatClock(state.expiresAt)}</span>
               <button type="button" className="btn btn-sm btn-ghost" onClick={onRelease}>
                 Release <kbd>u</kbd>
               </button>
