@@ -667,8 +667,8 @@ function ReviewPanel({
             <ReasonChips reasons={item.reasons} />
           </span>
         </div>
-        <Link href={`/sessions/${item.sessionId}`} className="btn btn-sm">
-          Open session
+        <Link href={item.runId ? `/sessions/${item.sessionId}?run=${item.runId}` : `/sessions/${item.sessionId}`} className="btn btn-sm">
+          {item.runId ? 'Open run in session' : 'Open session'}
         </Link>
       </div>
 
