@@ -161,6 +161,9 @@ test('run timeline: open a failed session, find the failed run, read its error, 
   assert.match(await page.getByTestId('run-header').innerText(), /Failed/);
   await page.getByTestId('message').first().waitFor();
   await shot('05b-failed-run');
+  await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+  await shot('05b-failed-run-dark');
+  await page.getByRole('button', { name: 'Switch to light theme' }).click();
   // Review that run: the form targets the run, and the review is listed under it.
   await page.getByTestId('review-this-run').click();
   const box = page.getByTestId('run-reviews');
@@ -352,6 +355,11 @@ test('trust: a null-cost agent shows "—" in the cost tooltip (never $0); rates
   const rates = await page.locator('[data-testid=agents-table] [data-testid=rate]').allInnerTexts();
   assert.ok(rates.length >= 4, `one rate per agent: ${rates}`);
   assert.ok(rates.every((r) => /^(\d+(\.\d)?%|—) · \d+ reviews?$/.test(r)), `rates with n: ${rates}`);
+  // A rate resting on fewer than 10 reviews is greyed, the others are not.
+  const flags = await page.locator('[data-testid=agents-table] [data-testid=rate]').evaluateAll((els) =>
+    els.map((e) => [Number((e.textContent ?? '').match(/· (\d+)/)?.[1]), e.getAttribute('data-small')]),
+  );
+  assert.ok(flags.length > 0 && flags.every(([n, small]) => small === String(n < 10)), `greyed when n < 10: ${JSON.stringify(flags)}`);
   assert.match(await page.getByTestId('kpis').innerText(), /\d+ reviews?/);
   await page.getByTestId('status-legend').getByText('Failed').waitFor();
 });
