@@ -221,11 +221,19 @@ graphql(`
 
 /** One page of a session's runs in time order (optionally only some statuses): the timeline. */
 export const SessionRunsQuery = graphql(`
-  query SessionRuns($id: ID!, $first: Int, $after: String, $statuses: [RunStatus!], $startedAfter: DateTime) {
+  query SessionRuns(
+    $id: ID!
+    $first: Int
+    $after: String
+    $statuses: [RunStatus!]
+    $startedAfter: DateTime
+    $withTotal: Boolean!
+  ) {
     session(id: $id) {
       id
       runs(first: $first, after: $after, statuses: $statuses, startedAfter: $startedAfter) {
-        totalCount
+        # Counted once, with the first page (a count over a long main session is not free).
+        totalCount @include(if: $withTotal)
         pageInfo {
           hasNextPage
           endCursor

@@ -62,7 +62,7 @@ export function RunTimeline({
       setLoading(true);
       const asked = key;
       const r = await client
-        .query(SessionRunsQuery, { id: sessionId, first: PAGE, after, statuses, startedAfter: from }, { requestPolicy: 'network-only' })
+        .query(SessionRunsQuery, { id: sessionId, first: PAGE, after, statuses, startedAfter: from, withTotal: after === null }, { requestPolicy: 'network-only' })
         .toPromise();
       inflight.current = false;
       setLoading(false);
@@ -77,7 +77,7 @@ export function RunTimeline({
         return;
       }
       setError(undefined);
-      setTotal(conn.totalCount);
+      if (conn.totalCount !== undefined) setTotal(conn.totalCount);
       const page = conn.edges.map((e) => e.node);
       setRuns((prev) => (after ? [...prev, ...page] : page));
       setCursor(conn.pageInfo.endCursor ?? null);
