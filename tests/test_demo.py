@@ -16,9 +16,10 @@ from observatory.db.migrate import upgrade_async
 from observatory.db.models import SyncSource
 from observatory.demo import SILENT_AGENT, STATUS_MIX, DemoConfig, DemoReport, load_demo
 from observatory.graphql.types.sync import SyncSourceStatus
-from observatory.review.agreement import judge_agreement
-from observatory.review.patterns import find_patterns
+from observatory.improve.agreement import judge_agreement
+from observatory.improve.patterns import find_patterns
 from observatory.review.queue import QueueReason, list_review_queue
+from observatory.settings import load_settings
 from observatory.sync.runner import sync_once
 from tests.conftest import create_database, drop_database
 
@@ -181,7 +182,7 @@ async def test_every_screen_has_something_to_show(default_demo: str) -> None:
 async def test_the_sync_runner_leaves_demo_sources_alone(default_demo: str) -> None:
     engine = make_engine(default_demo, pool_size=2)
     try:
-        report = await sync_once(make_session_factory(engine), force=True)
+        report = await sync_once(make_session_factory(engine), load_settings(), force=True)
         assert report.sources == []
     finally:
         await engine.dispose()
