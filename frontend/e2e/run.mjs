@@ -261,9 +261,15 @@ test('a 5,000-message transcript is paged and virtualised', async () => {
     return /^5,000 of 5,000/.test(await page.getByTestId('transcript-count').innerText());
   }, 60_000, 'all 5,000 messages loaded');
   const loadedIn = Date.now() - t0;
-  await page.locator('[data-testid=message]').filter({ hasText: 'Answer 4999' }).or(
+  // The last page's rows are measured after they render, which grows the list: keep scrolling to
+  // the end until the last message is on screen.
+  const last = page.locator('[data-testid=message]').filter({ hasText: 'Answer 4999' }).or(
     page.locator('[data-testid=message]').filter({ hasText: 'total 4999' }),
-  ).first().waitFor();
+  ).first();
+  await waitFor(async () => {
+    await page.getByTestId('transcript').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    return last.isVisible();
+  }, 10_000, 'the last message on screen');
   // Scroll back up through the whole list and count long main-thread tasks.
   const longTasks = await page.getByTestId('transcript').evaluate(async (el) => {
     const seen = [];
