@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import select
 
-from observatory.db.engine import asyncpg_dsn
+from observatory.db.engine import asyncpg_dsn, make_engine, make_session_factory
+from observatory.db.enums import CircuitState
 from observatory.db.migrate import upgrade_async
-from observatory.demo import STATUS_MIX, DemoConfig, DemoReport, load_demo
+from observatory.db.models import SyncSource
+from observatory.demo import SILENT_AGENT, STATUS_MIX, DemoConfig, DemoReport, load_demo
+from observatory.graphql.types.sync import SyncSourceStatus
+from observatory.improve.agreement import judge_agreement
+from observatory.improve.patterns import find_patterns
+from observatory.review.queue import QueueReason, list_review_queue
+from observatory.settings import load_settings
+from observatory.sync.runner import sync_once
 from tests.conftest import create_database, drop_database
 
 ANCHOR = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -119,3 +128,61 @@ async def test_refuses_a_database_that_has_sessions(
 ) -> None:
     with pytest.raises(RuntimeError, match="already holds sessions"):
         await load_demo(loaded[0][0], CONFIG)
+
+
+@pytest.fixture(scope="module")
+async def default_demo() -> AsyncIterator[str]:
+    """The demo as `make run` loads it (default size), at a fixed anchor."""
+    url = await create_database("obs_demo")
+    try:
+        await upgrade_async(url)
+        await load_demo(asyncpg_dsn(url), DemoConfig(anchor=ANCHOR))
+        yield url
+    finally:
+        await drop_database(url)
+
+
+async def test_every_screen_has_something_to_show(default_demo: str) -> None:
+    """What the screens read, through the same functions the API uses: disagreements lead the
+    review queue, the judge-agreement chart has pairs, one source is stale and one has an open
+    circuit, one main session missed its heartbeat cadence."""
+    engine = make_engine(default_demo, pool_size=2)
+    try:
+        async with make_session_factory(engine)() as db:
+            page = await list_review_queue(db, api_key_id=None, first=200)
+            assert page.items
+            assert QueueReason.DISAGREEMENT.value in page.items[0].reasons
+            disagreements = [i for i in page.items if QueueReason.DISAGREEMENT.value in i.reasons]
+            assert len(disagreements) >= 5
+
+            since = ANCHOR - timedelta(days=30)
+            agreement = await judge_agreement(db, since=since, until=ANCHOR, bucket="week")
+            assert agreement.models
+            stats = agreement.models[0].stats
+            assert stats.pairs >= 30
+            assert stats.agreement_rate is not None and 0.5 < stats.agreement_rate < 0.95
+            assert len(agreement.points) >= 4, "enough weekly points to draw a line"
+
+            sources = {s.name: s for s in (await db.execute(select(SyncSource))).scalars()}
+            status = {n: SyncSourceStatus.from_row(s, 300.0) for n, s in sources.items()}
+            assert not status["demo"].stale
+            assert status["gateway-eu"].stale
+            assert status["gateway-eu"].circuit_state is CircuitState.CLOSED
+            assert status["gateway-lab"].circuit_state is CircuitState.OPEN
+            assert status["gateway-lab"].last_error
+
+            patterns = await find_patterns(db, since=ANCHOR - timedelta(days=7), until=ANCHOR)
+            missed = {m.agent_id: m for m in patterns.missed_cadence}
+            assert SILENT_AGENT in missed
+            assert missed[SILENT_AGENT].missed_beats >= 3
+    finally:
+        await engine.dispose()
+
+
+async def test_the_sync_runner_leaves_demo_sources_alone(default_demo: str) -> None:
+    engine = make_engine(default_demo, pool_size=2)
+    try:
+        report = await sync_once(make_session_factory(engine), load_settings(), force=True)
+        assert report.sources == []
+    finally:
+        await engine.dispose()

@@ -84,6 +84,15 @@ MESSAGE_COLS = [
     "provider_run_id", "role", "content", "created_at", "model", "input_tokens", "output_tokens",
     "cache_read_tokens", "cache_write_tokens", "cost", "is_error",
 ]  # fmt: skip
+VERDICTS = ["accomplished", "partial", "failed", "unclear"]
+# Of the human-reviewed targets, this share also gets a later AI review (a judge-vs-human pair:
+# ~40 pairs in the default demo, enough to chart agreement), and this share of the pairs
+# disagree (shown first in the review queue).
+PAIRED_SHARE = 0.6
+DISAGREE_SHARE = 0.25
+# One main session misses its heartbeat cadence: no beats in this window before the anchor.
+SILENT_AGENT = "nova"
+SILENT_HOURS = (20, 6)
 REVIEW_COLS = [
     "session_id", "run_id", "verdict", "rating", "summary", "reviewer_kind", "reviewer_model",
     "confidence", "created_by_api_key_id", "created_at", "updated_at",
@@ -291,6 +300,8 @@ class _Builder:
         return seq
 
     def add_review(self, session_id: int, run_id: int | None, at: datetime, hint: str) -> None:
+        """One review, human or AI; some targets get both (a judge-vs-human pair), the AI one
+        later, disagreeing about one time in four so the queue shows disagreements."""
         rng = self.rng
         at = min(at, self.anchor)  # never a review from the future
         weights = {
@@ -298,11 +309,23 @@ class _Builder:
             "failed": [5, 20, 70, 5],
             "heartbeat": [80, 10, 5, 5],
         }[hint]
-        verdict = rng.choices(["accomplished", "partial", "failed", "unclear"], weights)[0]
+        verdict = rng.choices(VERDICTS, weights)[0]
+        human = rng.random() < 0.55
+        self._append_review(session_id, run_id, verdict, human, at)
+        if human and rng.random() < PAIRED_SHARE:
+            ai_at = min(at + timedelta(hours=rng.uniform(0.5, 6)), self.anchor)
+            ai_verdict = verdict
+            if rng.random() < DISAGREE_SHARE:
+                ai_verdict = rng.choice([v for v in VERDICTS if v != verdict])
+            self._append_review(session_id, run_id, ai_verdict, False, ai_at)
+
+    def _append_review(
+        self, session_id: int, run_id: int | None, verdict: str, human: bool, at: datetime
+    ) -> None:
+        rng = self.rng
         rating = {"accomplished": (4, 5), "partial": (2, 4), "failed": (1, 2), "unclear": (2, 3)}[
             verdict
         ]
-        human = rng.random() < 0.55
         summary = rng.choice(HUMAN_SUMMARIES[verdict])
         self.reviews.append(
             (
@@ -317,6 +340,28 @@ class _Builder:
 
 # Task-session status mix per 100 sessions.
 STATUS_MIX = {"completed": 55, "failed": 15, "running": 8, "pending": 5, "archived": 17}
+
+
+async def _problem_sources(conn: asyncpg.Connection, anchor: datetime) -> None:
+    """Two sources that need attention, so the header's sync warning and the sources list have
+    something to show: one stale (last success hours ago), one with an open circuit. Their kind
+    starts with ``demo`` so the sync runner leaves them as they are (no peer behind them)."""
+    await conn.executemany(
+        "INSERT INTO sync_sources (name, kind, config, last_attempt_at, last_success_at, "
+        "last_error, last_error_at, consecutive_failures, circuit_state, circuit_opened_at, "
+        "next_attempt_at) VALUES ($1, 'demo-gateway', '{}', $2, $3, $4, $5, $6, $7, $8, $9)",
+        [
+            (
+                "gateway-eu", anchor - timedelta(hours=3), anchor - timedelta(hours=3),
+                None, None, 0, "closed", None, None,
+            ),
+            (
+                "gateway-lab", anchor - timedelta(minutes=10), anchor - timedelta(days=2),
+                "connect ECONNREFUSED 10.0.4.12:18789", anchor - timedelta(minutes=10), 7,
+                "open", anchor - timedelta(hours=1), anchor + timedelta(minutes=20),
+            ),
+        ],
+    )  # fmt: skip
 
 
 def _status_cycle() -> list[str]:
@@ -383,6 +428,7 @@ async def _load(
         "INSERT INTO sync_sources (name, kind, config, last_attempt_at, last_success_at) "
         "VALUES ('demo', 'demo', '{}', now(), now()) RETURNING id"
     )
+    await _problem_sources(conn, cfg.anchor or default_anchor())
     prefix, secret = generate_secret()
     reviewer_key = await conn.fetchval(
         "INSERT INTO api_keys (name, prefix, hash, role) VALUES ('alice (demo reviewer)', $1, $2, "
@@ -410,7 +456,11 @@ async def _load(
         )  # fmt: skip
         t, seq = start, 0
         n = 0
+        silent_from, silent_to = (anchor - timedelta(hours=h) for h in SILENT_HOURS)
         while t < anchor - timedelta(minutes=5):
+            if agent == SILENT_AGENT and silent_from <= t < silent_to:
+                t = silent_to  # the gateway was down: a gap of missed heartbeats
+                continue
             n += 1
             is_hb = rng.random() < 0.8
             prompt = "[OpenClaw heartbeat poll]" if is_hb else rng.choice(TASKS) + "?"

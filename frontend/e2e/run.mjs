@@ -137,6 +137,76 @@ test('submit a review: API validation shows by field, then the review is listed'
   await shot('06-review-listed');
 });
 
+test('run timeline: open a failed session, find the failed run, read its error, review that run', async () => {
+  await page.goto(`${ctx.base}/sessions?kind=task&status=failed`);
+  await rows().first().waitFor();
+  await page.locator('[data-testid=session-row] a.row-link').first().click();
+  const timeline = page.getByTestId('run-timeline');
+  await timeline.getByTestId('timeline-run').first().waitFor();
+  await shot('05a-session-runs');
+  // Only the failed runs, then the first of them.
+  await timeline.getByRole('button', { name: /^Failed [1-9]/ }).click();
+  const failed = timeline.locator('[data-testid=timeline-run][data-status=FAILED]');
+  await failed.first().waitFor();
+  await waitFor(async () => {
+    const statuses = await timeline.getByTestId('timeline-run').evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+    return statuses.length > 0 && statuses.every((x) => x === 'FAILED');
+  }, 5000, 'only failed runs listed');
+  const rowTitle = await failed.first().getAttribute('title');
+  await failed.first().click();
+  await waitFor(() => new URL(page.url()).searchParams.has('run'), 5000, 'run in URL');
+  const error = (await page.getByTestId('run-error').innerText()).trim();
+  assert.ok(error.length > 0, 'the failed run shows its error');
+  assert.equal(rowTitle, `Error: ${error}`, 'the timeline row and the header show the same error');
+  assert.match(await page.getByTestId('run-header').innerText(), /Failed/);
+  await page.getByTestId('message').first().waitFor();
+  await shot('05b-failed-run');
+  await page.getByRole('button', { name: 'Switch to dark theme' }).click();
+  await shot('05b-failed-run-dark');
+  await page.getByRole('button', { name: 'Switch to light theme' }).click();
+  // Review that run: the form targets the run, and the review is listed under it.
+  await page.getByTestId('review-this-run').click();
+  const box = page.getByTestId('run-reviews');
+  const form = box.getByTestId('review-form');
+  await form.getByText('Failed', { exact: true }).click();
+  await form.getByLabel('1 of 5').check({ force: true });
+  const summary = `Run failed on a tool error ${Date.now()}`;
+  await form.getByLabel('Summary').fill(summary);
+  await form.getByRole('button', { name: 'Submit review' }).click();
+  const item = box.getByTestId('review-item').filter({ hasText: summary });
+  await item.waitFor();
+  assert.match(await item.innerText(), /run #/);
+  await shot('05c-run-reviewed');
+  // Back to the whole session: its transcript is grouped by run.
+  await page.getByRole('button', { name: 'Whole session' }).click();
+  await page.getByTestId('run-divider').first().waitFor();
+  assert.equal(new URL(page.url()).searchParams.has('run'), false);
+});
+
+test('a heartbeat links to its run in the main session', async () => {
+  await page.goto(`${ctx.base}/heartbeats`);
+  await page.getByTestId('heartbeat-row-run-link').first().click();
+  await page.getByTestId('run-header').waitFor();
+  assert.match(page.url(), /\/sessions\/\d+\?run=\d+/);
+  assert.match(await page.getByTestId('run-header').innerText(), /Heartbeat run/);
+  assert.match(await page.getByTestId('session-title').innerText(), /main/);
+  await page.locator('[data-testid=timeline-run][aria-current=true]').waitFor();
+  await shot('09a-heartbeat-run-in-session');
+});
+
+test('times name their zone; the UTC/local switch is remembered', async () => {
+  await page.goto(`${ctx.base}/sessions`);
+  await rows().first().waitFor();
+  await page.getByTestId('zone-utc').click();
+  await waitFor(async () => (await page.locator('[data-testid=session-row] td').allInnerTexts()).some((t) => /UTC/.test(t)), 5000, 'UTC times');
+  await page.reload();
+  await rows().first().waitFor();
+  assert.equal(await page.getByTestId('zone-utc').getAttribute('aria-pressed'), 'true');
+  assert.ok((await page.locator('[data-testid=session-row] td').allInnerTexts()).some((t) => /UTC/.test(t)), 'still UTC after reload');
+  await page.getByTestId('zone-local').click();
+  assert.equal(await page.evaluate(() => localStorage.getItem('observatory.timeZone')), 'local');
+});
+
 test('a session created by the backend appears live in the list', async () => {
   await page.goto(`${ctx.base}/sessions`);
   await rows().first().waitFor();
@@ -191,9 +261,15 @@ test('a 5,000-message transcript is paged and virtualised', async () => {
     return /^5,000 of 5,000/.test(await page.getByTestId('transcript-count').innerText());
   }, 60_000, 'all 5,000 messages loaded');
   const loadedIn = Date.now() - t0;
-  await page.locator('[data-testid=message]').filter({ hasText: 'Answer 4999' }).or(
+  // The last page's rows are measured after they render, which grows the list: keep scrolling to
+  // the end until the last message is on screen.
+  const last = page.locator('[data-testid=message]').filter({ hasText: 'Answer 4999' }).or(
     page.locator('[data-testid=message]').filter({ hasText: 'total 4999' }),
-  ).first().waitFor();
+  ).first();
+  await waitFor(async () => {
+    await page.getByTestId('transcript').evaluate((el) => el.scrollTo(0, el.scrollHeight));
+    return last.isVisible();
+  }, 10_000, 'the last message on screen');
   // Scroll back up through the whole list and count long main-thread tasks.
   const longTasks = await page.getByTestId('transcript').evaluate(async (el) => {
     const seen = [];
@@ -260,6 +336,40 @@ test('dashboard: charts render on canvas, agents table filled', async () => {
   await page.getByRole('button', { name: 'Switch to light theme' }).click();
 });
 
+test('trust: a null-cost agent shows "—" in the cost tooltip (never $0); rates show their n', async () => {
+  await page.goto(`${ctx.base}/dashboard?period=7d`);
+  const chart = page.locator('[data-testid=chart-cost][data-state=ready]');
+  await chart.locator('canvas').waitFor();
+  await page.waitForTimeout(300); // let the first (animated) paint settle before hovering
+  const bounds = await chart.boundingBox();
+  assert.ok(bounds, 'cost chart on screen');
+  // Hover across the plot until the axis tooltip lists Orion, whose provider reports no cost.
+  let tip = '';
+  for (let x = 0.3; x <= 0.95 && !/Orion/.test(tip); x += 0.1) {
+    await page.mouse.move(bounds.x + bounds.width * x, bounds.y + bounds.height * 0.6);
+    await page.waitForTimeout(150);
+    tip = (await chart.locator('div').filter({ hasText: /Orion/ }).last().innerText().catch(() => '')).trim();
+  }
+  assert.match(tip, /Orion \(local\)/, `tooltip names agents by display name: ${tip}`);
+  const orion = tip.split('\n').find((l) => /Orion/.test(l)) ?? '';
+  const line = tip.replace(/\s+/g, ' ');
+  assert.match(line, /Orion \(local\)\s*—/, `null cost shows as a dash: ${line}`);
+  assert.doesNotMatch(orion + line.slice(line.indexOf('Orion')), /^Orion \(local\)\s*\$0/, 'never $0');
+  await shot('10a-cost-tooltip');
+  await page.mouse.move(0, 0);
+  // Every success rate says how many reviews it rests on.
+  const rates = await page.locator('[data-testid=agents-table] [data-testid=rate]').allInnerTexts();
+  assert.ok(rates.length >= 4, `one rate per agent: ${rates}`);
+  assert.ok(rates.every((r) => /^(\d+(\.\d)?%|—) · \d+ reviews?$/.test(r)), `rates with n: ${rates}`);
+  // A rate resting on fewer than 10 reviews is greyed, the others are not.
+  const flags = await page.locator('[data-testid=agents-table] [data-testid=rate]').evaluateAll((els) =>
+    els.map((e) => [Number((e.textContent ?? '').match(/· (\d+)/)?.[1]), e.getAttribute('data-small')]),
+  );
+  assert.ok(flags.length > 0 && flags.every(([n, small]) => small === String(n < 10)), `greyed when n < 10: ${JSON.stringify(flags)}`);
+  assert.match(await page.getByTestId('kpis').innerText(), /\d+ reviews?/);
+  await page.getByTestId('status-legend').getByText('Failed').waitFor();
+});
+
 const queueItems = () => page.getByTestId('queue-item');
 
 test('review queue: prioritised items with reason chips; another reviewer’s claim shows with its expiry', async () => {
@@ -318,9 +428,11 @@ test('review queue: claim an item, review it from the keyboard, it leaves the qu
   await waitFor(async () => (await panel.getAttribute('data-key')) !== key, 5000, 'next item in the panel');
   await panel.getByTestId('claim-bar').getByText(/Claimed by you/).waitFor();
   // The API agrees: a human review exists and the item is no longer queued.
-  const sessionId = key.split(':')[0];
-  const r = await gql(ctx, ctx.adminKey, '{ reviews(filter: { sessionId: "' + sessionId + '", reviewerKinds: [HUMAN] }) { edges { node { verdict rating createdBy } } } }');
-  assert.deepEqual(r.data.reviews.edges.map((e) => [e.node.verdict, e.node.rating]), [['FAILED', 4]]);
+  // (The demo's first item is an AI/human disagreement: an earlier human review stays listed.)
+  const [sessionId, runId = null] = key.split(':');
+  const r = await gql(ctx, ctx.adminKey, '{ reviews(filter: { sessionId: "' + sessionId + '", reviewerKinds: [HUMAN] }) { edges { node { verdict rating runId createdBy } } } }');
+  const mine = r.data.reviews.edges.map((e) => e.node).filter((n) => n.runId === runId && /demo admin/.test(n.createdBy ?? ''));
+  assert.deepEqual(mine.map((n) => [n.verdict, n.rating]), [['FAILED', 4]]);
   const after = await gql(ctx, ctx.adminKey, '{ reviewQueue(first: 200) { items { sessionId runId } } }');
   assert.ok(!after.data.reviewQueue.items.some((i) => (i.runId ? `${i.sessionId}:${i.runId}` : i.sessionId) === key), 'left the queue');
 

@@ -114,6 +114,32 @@ async def test_session_detail_with_transcript_and_children(api: dict[str, Api]) 
     assert s["messages"]["edges"][0]["node"]["role"] == "USER"
 
 
+async def test_session_runs_filtered_by_status_are_paged_in_time_order(
+    api: dict[str, Api],
+) -> None:
+    q = """query($key: String, $after: String) { session(key: $key) { metrics { failedRuns }
+        runs(first: 2, after: $after, statuses: [FAILED]) { totalCount
+          pageInfo { hasNextPage endCursor } edges { node { status startedAt error } } } } }"""
+    seen: list[dict[str, str]] = []
+    after = None
+    while True:
+        s = (await api["viewer"].ok(q, {"key": "agent:sofia:main", "after": after}))["session"]
+        seen += [e["node"] for e in s["runs"]["edges"]]
+        if not s["runs"]["pageInfo"]["hasNextPage"]:
+            break
+        after = s["runs"]["pageInfo"]["endCursor"]
+    assert seen, "the demo main session has failed runs"
+    assert all(n["status"] == "FAILED" and n["error"] for n in seen)
+    assert len(seen) == s["runs"]["totalCount"] == s["metrics"]["failedRuns"]
+    assert [n["startedAt"] for n in seen] == sorted(n["startedAt"] for n in seen)
+    # Opened at a run: the page starts at that run's start.
+    q2 = """query($key: String, $t: DateTime) { session(key: $key) {
+        runs(first: 1, startedAfter: $t) { edges { node { startedAt } } } } }"""
+    t = seen[-1]["startedAt"]
+    s = (await api["viewer"].ok(q2, {"key": "agent:sofia:main", "t": t}))["session"]
+    assert [e["node"]["startedAt"] for e in s["runs"]["edges"]] == [t]
+
+
 async def test_unknown_usage_stays_null(api: dict[str, Api]) -> None:
     q = '{ session(key: "agent:orion:main") { totalCost metrics { cost inputTokens usageComplete } } }'
     s = (await api["viewer"].ok(q))["session"]

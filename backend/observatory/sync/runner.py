@@ -398,10 +398,10 @@ async def sync_once(
         policy = Policy.from_settings(settings)
     await ensure_env_source(engine, settings)
     async with engine.connect() as conn:
-        # The demo source is static data with no peer to sync from.
+        # Demo sources (kind "demo", "demo-gateway") are static data with no peer to sync from.
         query = (
             select(_SOURCES.c.id)
-            .where(_SOURCES.c.enabled, _SOURCES.c.kind != "demo")
+            .where(_SOURCES.c.enabled, _SOURCES.c.kind.not_like("demo%"))
             .order_by(_SOURCES.c.id)
         )
         if names:

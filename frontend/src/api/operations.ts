@@ -203,6 +203,66 @@ export const RunReviewsQuery = graphql(`
   }
 `);
 
+graphql(`
+  fragment TimelineRun on Run {
+    ...RunFields
+    providerRunId
+    trigger
+    inputTokens
+    outputTokens
+    cacheReadTokens
+    cacheWriteTokens
+    latestReview {
+      id
+      verdict
+      reviewerKind
+    }
+  }
+`);
+
+/** One page of a session's runs in time order (optionally only some statuses): the timeline. */
+export const SessionRunsQuery = graphql(`
+  query SessionRuns(
+    $id: ID!
+    $first: Int
+    $after: String
+    $statuses: [RunStatus!]
+    $startedAfter: DateTime
+    $withTotal: Boolean!
+  ) {
+    session(id: $id) {
+      id
+      runs(first: $first, after: $after, statuses: $statuses, startedAfter: $startedAfter) {
+        # Counted once, with the first page (a count over a long main session is not free).
+        totalCount @include(if: $withTotal)
+        pageInfo {
+          hasNextPage
+          endCursor
+        }
+        edges {
+          node {
+            ...TimelineRun
+          }
+        }
+      }
+    }
+  }
+`);
+
+/** The selected run on the session detail: its header and its reviews. */
+export const RunDetailQuery = graphql(`
+  query RunDetail($id: ID!) {
+    run(id: $id) {
+      ...TimelineRun
+      sessionId
+      promptPreview
+      reviews {
+        ...ReviewFields
+      }
+    }
+  }
+`);
+
 export const SessionDetailQuery = graphql(`
   query SessionDetail($id: ID!) {
     session(id: $id) {

@@ -26,19 +26,22 @@ function pt(day: string, group: string, cost: string | null, tokens: number | nu
 }
 
 describe('toMatrix', () => {
-  it('fills missing buckets with zeros and orders groups by total', () => {
+  it('leaves buckets without data empty (null) and orders groups by total', () => {
     const m = toMatrix([pt('01', 'atlas', '1.5', 100), pt('03', 'sofia', '4', 50), pt('03', 'atlas', '1', 10)], win, 'cost');
     expect(m.buckets).toHaveLength(3);
     expect(m.groups).toEqual(['sofia', 'atlas']);
     expect(m.values).toEqual([
-      [0, 0, 4],
-      [1.5, 0, 1],
+      [null, null, 4],
+      [1.5, null, 1],
     ]);
   });
-  it('treats unknown (null) values as zero height, not as errors', () => {
+  it('keeps unknown (null) values unknown, never zero', () => {
     const m = toMatrix([pt('02', 'orion', null, null)], win, 'totalTokens');
-    expect(m.values).toEqual([[0, 0, 0]]);
+    expect(m.values).toEqual([[null, null, null]]);
     expect(isEmptyMatrix(m)).toBe(true);
+    // A bucket with some reported and some unreported runs sums what was reported.
+    const mixed = toMatrix([pt('02', 'a', null, 5), pt('02', 'a', '1', 5)], win, 'cost');
+    expect(mixed.values).toEqual([[null, 1, null]]);
   });
   it('ignores points outside the window and folds the tail into "other"', () => {
     const pts = ['a', 'b', 'c', 'd'].map((g, i) => pt('01', g, String(10 - i), 0));
@@ -51,7 +54,7 @@ describe('toMatrix', () => {
   it('aligns hourly points regardless of offset notation', () => {
     const hourly: Window = { from: new Date('2026-11-01T00:00:00Z'), to: new Date('2026-11-01T03:00:00Z'), bucket: 'HOUR' };
     const m = toMatrix([{ bucketStart: '2026-11-01T01:00:00Z', group: 'x', cost: '2', totalTokens: 0, runCount: 3 }], hourly, 'runCount');
-    expect(m.values).toEqual([[0, 3, 0]]);
+    expect(m.values).toEqual([[null, 3, null]]);
   });
 });
 
@@ -61,7 +64,7 @@ describe('stackedOverTime', () => {
     const series = opt.series as Array<{ name: string; stack: string; type: string; data: number[] }>;
     expect(series.map((s) => s.name)).toEqual(['sofia', 'atlas']);
     expect(series.every((s) => s.stack === 'total' && s.type === 'bar')).toBe(true);
-    expect(series[0]?.data).toEqual([0, 3400, 0]);
+    expect(series[0]?.data).toEqual([null, 3400, null]);
     const x = opt.xAxis as { data: string[] };
     expect(x.data).toEqual(['Nov 1', 'Nov 2', 'Nov 3']);
     const y = opt.yAxis as { axisLabel: { formatter: (v: number) => string } };
@@ -85,12 +88,29 @@ describe('groupColors', () => {
     const colorOf = (opt: typeof cost, name: string) =>
       (opt.series as Array<{ name: string; itemStyle: { color: string } }>).find((s) => s.name === name)?.itemStyle.color;
     expect(colorOf(cost, 'sofia')).toBe(colorOf(tokens, 'sofia'));
-    expect(colorOf(cost, 'atlas')).toBe(LIGHT_THEME.palette[0]);
-    expect(groupColors(['b', 'other', 'a'], LIGHT_THEME)).toEqual({
-      a: LIGHT_THEME.palette[0],
-      b: LIGHT_THEME.palette[1],
-      other: LIGHT_THEME.muted,
+    // The same name keeps its colour whatever else is shown (a filter, another grouping).
+    expect(groupColors(['sofia'], LIGHT_THEME).sofia).toBe(colorOf(cost, 'sofia'));
+    expect(groupColors(['b', 'other', 'a'], LIGHT_THEME)).toEqual(groupColors(['a', 'b', 'other'], LIGHT_THEME));
+    expect(groupColors(['other'], LIGHT_THEME).other).toBe(LIGHT_THEME.muted);
+    // The demo's agents and models each get their own colour.
+    for (const names of [['sofia', 'atlas', 'nova', 'orion'], ['claude-sonnet-4-5', 'gpt-5', 'gemini-2.5-pro', 'qwen3-coder-30b']]) {
+      expect(new Set(Object.values(groupColors(names, LIGHT_THEME))).size).toBe(names.length);
+    }
+  });
+  it('names groups by display name in the legend and shows a null cost as "—", never $0', () => {
+    const opt = stackedOverTime([pt('01', 'orion', null, null), pt('01', 'sofia', '2', 10)], win, 'cost', LIGHT_THEME, {
+      orion: 'Orion (local)',
+      sofia: 'Sofia (ops)',
     });
+    const series = opt.series as Array<{ name: string; data: Array<number | null> }>;
+    expect(series.map((s) => s.name).sort()).toEqual(['Orion (local)', 'Sofia (ops)']);
+    expect(series.find((s) => s.name === 'Orion (local)')?.data).toEqual([null, null, null]);
+    const fmt = (opt.tooltip as { valueFormatter: (v: unknown) => string }).valueFormatter;
+    expect(fmt(null)).toBe('—');
+    expect(fmt('-')).toBe('—');
+    expect(fmt(undefined)).toBe('—');
+    expect(fmt(0)).toBe('$0');
+    expect(fmt(2)).toBe('$2.00');
   });
 });
 
@@ -134,9 +154,9 @@ describe('verdictMix', () => {
     const opt = verdictMix(pts, win, LIGHT_THEME);
     const series = opt.series as Array<{ name: string; data: number[]; itemStyle: { color: string } }>;
     expect(series.map((s) => s.name)).toEqual(['Accomplished', 'Partial', 'Failed', 'Unclear']);
-    expect(series[0]?.data).toEqual([0.75, 0, 0]);
-    expect(series[2]?.data).toEqual([0.25, 0, 0]);
-    expect(series[1]?.data).toEqual([0, 0, 1]);
+    expect(series[0]?.data).toEqual([0.75, null, 0]);
+    expect(series[2]?.data).toEqual([0.25, null, 0]);
+    expect(series[1]?.data).toEqual([0, null, 1]);
     expect(series[0]?.itemStyle.color).toBe('#22a06b');
   });
 });

@@ -10,7 +10,7 @@ import type {
   TooltipComponentOption,
   DataZoomComponentOption,
 } from 'echarts/components';
-import { formatDuration, formatInteger, formatPercent, formatTokens, formatUSD } from '../lib/format';
+import { EMPTY, formatDuration, formatInteger, formatPercent, formatTokens, formatUSD } from '../lib/format';
 import { bucketRange, bucketStart, type Bucket } from '../lib/period';
 
 // Types only: the scatter/custom series and mark lines are registered (and bundled) by the
@@ -40,7 +40,7 @@ export const LIGHT_THEME: ChartTheme = {
   muted: '#6b7280',
   grid: '#e6e8ee',
   background: '#ffffff',
-  palette: ['#4f6bed', '#16a394', '#e08a1e', '#d9487a', '#8b5cf6', '#0ea5e9', '#84a31a', '#a16207', '#64748b'],
+  palette: ['#4f6bed', '#16a394', '#e08a1e', '#d9487a', '#8b5cf6', '#0ea5e9', '#84a31a', '#a16207', '#c2410c', '#0f766e', '#be185d', '#e11d48'],
 };
 
 export const DARK_THEME: ChartTheme = {
@@ -48,7 +48,7 @@ export const DARK_THEME: ChartTheme = {
   muted: '#9aa3b5',
   grid: '#2a3040',
   background: '#161a23',
-  palette: ['#7b93ff', '#2dd4bf', '#f4a340', '#f472a6', '#a78bfa', '#38bdf8', '#a3c93a', '#d4a72c', '#94a3b8'],
+  palette: ['#7b93ff', '#2dd4bf', '#f4a340', '#f472a6', '#a78bfa', '#38bdf8', '#a3c93a', '#d4a72c', '#fb923c', '#5eead4', '#f9a8d4', '#fb7185'],
 };
 
 export type VerdictName = 'ACCOMPLISHED' | 'PARTIAL' | 'FAILED' | 'UNCLEAR';
@@ -77,11 +77,22 @@ export interface Window {
 
 export type Metric = 'cost' | 'totalTokens' | 'runCount';
 
-function valueOf(p: SeriesPoint, metric: Metric): number {
+/** The point's value, or null when the provider did not report it (never a made-up zero). */
+function valueOf(p: SeriesPoint, metric: Metric): number | null {
   const v = metric === 'cost' ? p.cost : metric === 'totalTokens' ? p.totalTokens : p.runCount;
-  if (v === null || v === undefined) return 0;
+  if (v === null || v === undefined) return null;
   const n = typeof v === 'number' ? v : Number(v);
-  return Number.isFinite(n) ? n : 0;
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * A tooltip value: ECharts hands a null bar over as null, undefined or '-', and Number(null) is
+ * 0 — which is how "orion $0" appeared for an agent whose cost was never reported.
+ */
+export function tooltipValue(v: unknown, fmt: (n: number) => string): string {
+  if (v === null || v === undefined || v === '' || v === '-') return EMPTY;
+  const n = typeof v === 'number' ? v : Number(v);
+  return Number.isFinite(n) ? fmt(n) : EMPTY;
 }
 
 export function formatMetric(metric: Metric, value: number, opts: { axis?: boolean } = {}): string {
@@ -104,12 +115,13 @@ export function bucketLabel(t: number, bucket: Bucket): string {
 export interface StackedMatrix {
   buckets: number[];
   groups: string[];
-  /** values[g][b] */
-  values: number[][];
+  /** values[g][b]; null where nothing was reported (no runs, or runs without this figure). */
+  values: Array<Array<number | null>>;
 }
 
 /**
- * Points → a dense groups × buckets matrix over every bucket in the window (missing = 0),
+ * Points → a dense groups × buckets matrix over every bucket in the window (missing or
+ * unreported = null, summed over what was reported),
  * groups ordered by their total, largest first, so the biggest contributor sits at the bottom
  * of the stack and first in the legend. Beyond `maxGroups` the tail is folded into "other".
  */
@@ -117,7 +129,10 @@ export function toMatrix(points: SeriesPoint[], win: Window, metric: Metric, max
   const buckets = bucketRange(win.from, win.to, win.bucket);
   const index = new Map(buckets.map((t, i) => [t, i]));
   const totals = new Map<string, number>();
-  const rows = new Map<string, number[]>();
+  const rows = new Map<string, Array<number | null>>();
+  const add = (row: Array<number | null>, i: number, v: number | null) => {
+    if (v !== null) row[i] = (row[i] ?? 0) + v;
+  };
   for (const p of points) {
     const t = bucketStart(Date.parse(p.bucketStart), win.bucket);
     const i = index.get(t);
@@ -125,20 +140,18 @@ export function toMatrix(points: SeriesPoint[], win: Window, metric: Metric, max
     const v = valueOf(p, metric);
     let row = rows.get(p.group);
     if (!row) {
-      row = new Array<number>(buckets.length).fill(0);
+      row = new Array<number | null>(buckets.length).fill(null);
       rows.set(p.group, row);
     }
-    row[i] = (row[i] ?? 0) + v;
-    totals.set(p.group, (totals.get(p.group) ?? 0) + v);
+    add(row, i, v);
+    totals.set(p.group, (totals.get(p.group) ?? 0) + (v ?? 0));
   }
   let groups = [...rows.keys()].sort((a, b) => (totals.get(b) ?? 0) - (totals.get(a) ?? 0) || a.localeCompare(b));
   if (groups.length > maxGroups) {
     const keep = groups.slice(0, maxGroups - 1);
-    const other = new Array<number>(buckets.length).fill(0);
+    const other = new Array<number | null>(buckets.length).fill(null);
     for (const g of groups.slice(maxGroups - 1)) {
-      rows.get(g)?.forEach((v, i) => {
-        other[i] = (other[i] ?? 0) + v;
-      });
+      rows.get(g)?.forEach((v, i) => add(other, i, v));
     }
     rows.set('other', other);
     groups = [...keep, 'other'];
@@ -147,7 +160,7 @@ export function toMatrix(points: SeriesPoint[], win: Window, metric: Metric, max
 }
 
 export function isEmptyMatrix(m: StackedMatrix): boolean {
-  return m.values.every((row) => row.every((v) => v === 0));
+  return m.values.every((row) => row.every((v) => v === null || v === 0));
 }
 
 export function baseOption(theme: ChartTheme): ChartOption {
@@ -175,6 +188,10 @@ function categoryAxis(labels: string[], theme: ChartTheme) {
     axisLine: { lineStyle: { color: theme.grid } },
     axisTick: { show: false },
     axisLabel: { color: theme.muted, hideOverlap: true },
+    // Buckets are UTC days/hours (the API aligns them so): say so.
+    name: 'UTC',
+    nameLocation: 'end' as const,
+    nameTextStyle: { color: theme.muted, fontSize: 11 },
   };
 }
 
@@ -186,18 +203,28 @@ function valueAxis(theme: ChartTheme, fmt: (v: number) => string) {
   };
 }
 
+/** FNV-1a: a small stable string hash (same name, same number, in every browser). */
+function hash(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
 /**
- * A group's colour depends on its name only (alphabetical rank), not on its rank by value, so
- * "sofia" has the same colour in the cost and the token chart. The folded tail is grey.
+ * One fixed colour per agent or model: it depends on the name alone — not on which other groups
+ * are shown, their order or a filter — so "sofia" has the same colour in every chart, filtered or
+ * not. The folded tail is grey.
  */
+export function colorOf(name: string, theme: ChartTheme): string {
+  if (name === 'other') return theme.muted;
+  return theme.palette[hash(name) % theme.palette.length] ?? theme.muted;
+}
+
 export function groupColors(groups: string[], theme: ChartTheme): Record<string, string> {
-  const named = groups.filter((g) => g !== 'other').sort((a, b) => a.localeCompare(b));
-  const out: Record<string, string> = {};
-  named.forEach((g, i) => {
-    out[g] = theme.palette[i % theme.palette.length] ?? theme.muted;
-  });
-  if (groups.includes('other')) out.other = theme.muted;
-  return out;
+  return Object.fromEntries(groups.map((g) => [g, colorOf(g, theme)]));
 }
 
 /** Cost or tokens over time, stacked by group (agent or model). */
@@ -206,21 +233,23 @@ export function stackedOverTime(
   win: Window,
   metric: Metric,
   theme: ChartTheme,
+  /** Legend and tooltip names by group id (agents' display names); the id otherwise. */
+  names: Record<string, string> = {},
 ): ChartOption {
   const m = toMatrix(points, win, metric);
   const labels = m.buckets.map((t) => bucketLabel(t, win.bucket));
   const fmt = (v: number) => formatMetric(metric, v);
-  const colors = groupColors([...new Set(points.map((p) => p.group))].concat(m.groups.includes('other') ? ['other'] : []), theme);
+  const colors = groupColors(m.groups, theme);
   return {
     ...baseOption(theme),
     tooltip: {
       ...(baseOption(theme).tooltip as TooltipComponentOption),
-      valueFormatter: (v) => fmt(Number(v)),
+      valueFormatter: (v) => tooltipValue(v, fmt),
     },
     xAxis: categoryAxis(labels, theme),
     yAxis: valueAxis(theme, (v) => formatMetric(metric, v, { axis: true })),
     series: m.groups.map((g, i) => ({
-      name: g,
+      name: names[g] ?? g,
       type: 'bar' as const,
       stack: 'total',
       barMaxWidth: 28,
@@ -257,7 +286,7 @@ export function durationDistribution(buckets: HistogramBucket[], theme: ChartThe
     grid: { left: 8, right: 16, top: 16, bottom: 8, containLabel: true },
     tooltip: {
       ...(baseOption(theme).tooltip as TooltipComponentOption),
-      valueFormatter: (v) => `${formatInteger(Number(v))} runs`,
+      valueFormatter: (v) => tooltipValue(v, (n) => `${formatInteger(n)} runs`),
     },
     xAxis: categoryAxis(sorted.map(histogramLabel), theme),
     yAxis: valueAxis(theme, (v) => formatInteger(v)),
@@ -318,7 +347,7 @@ export function verdictMix(points: VerdictPoint[], win: Window, theme: ChartThem
     ...baseOption(theme),
     tooltip: {
       ...(baseOption(theme).tooltip as TooltipComponentOption),
-      valueFormatter: (v) => formatPercent(Number(v)),
+      valueFormatter: (v) => tooltipValue(v, formatPercent),
     },
     xAxis: categoryAxis(labels, theme),
     yAxis: { ...valueAxis(theme, (v) => formatPercent(v)), max: 1 },
@@ -330,7 +359,7 @@ export function verdictMix(points: VerdictPoint[], win: Window, theme: ChartThem
       itemStyle: { color: VERDICT_COLORS[verdict] },
       data: m.counts[verdict].map((c, i) => {
         const total = m.totals[i] ?? 0;
-        return total > 0 ? c / total : 0;
+        return total > 0 ? c / total : null; // no reviews: no share, not 0 %
       }),
     })),
   };

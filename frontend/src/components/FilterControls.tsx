@@ -1,4 +1,6 @@
 // Filter controls shared by the sessions and heartbeats views.
+import { useTheme } from '../app/theme';
+import { DARK_THEME, LIGHT_THEME, colorOf } from '../charts/options';
 import { useEffect, useRef, useState } from 'react';
 import { useQuery } from 'urql';
 import { AgentsQuery } from '../api/operations';
@@ -141,7 +143,10 @@ export function TriStateSelect({
   );
 }
 
-export function useAgentOptions(): Array<{ value: string; label: string }> {
+export function useAgentOptions(): Array<{ value: string; label: string; color: string }> {
   const [{ data }] = useQuery({ query: AgentsQuery });
-  return (data?.agents ?? []).map((a) => ({ value: a.id, label: a.displayName ?? a.id }));
+  const [theme] = useTheme();
+  const chartTheme = theme === 'dark' ? DARK_THEME : LIGHT_THEME;
+  // The same colour as the agent's series in every chart.
+  return (data?.agents ?? []).map((a) => ({ value: a.id, label: a.displayName ?? a.id, color: colorOf(a.id, chartTheme) }));
 }

@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { Link, useLocation } from 'wouter';
 import { useAuth, type Scope } from '../app/auth';
 import { useTheme } from '../app/theme';
+import { useTimeZone } from '../lib/timezone';
 import { useLiveState } from '../lib/hooks';
 import { label } from './Badges';
 import { Logo } from './Logo';
@@ -23,6 +24,7 @@ export function Layout({ children }: { children: ReactNode }) {
   const [theme, toggleTheme] = useTheme();
   const [location] = useLocation();
   const live = useLiveState(connection);
+  const [zone, setZone] = useTimeZone();
 
   return (
     <div className="app">
@@ -47,6 +49,13 @@ export function Layout({ children }: { children: ReactNode }) {
             <span className="live-dot" />
             {LIVE_TEXT[live]}
           </span>
+          <div className="segmented zone-switch" role="group" aria-label="Time zone" title="Show times in UTC or in this browser’s zone (remembered)">
+            {(['local', 'utc'] as const).map((z) => (
+              <button type="button" key={z} aria-pressed={zone === z} onClick={() => setZone(z)} data-testid={`zone-${z}`}>
+                {z === 'utc' ? 'UTC' : 'Local'}
+              </button>
+            ))}
+          </div>
           <button
             type="button"
             className="btn btn-ghost btn-icon"
@@ -65,7 +74,10 @@ export function Layout({ children }: { children: ReactNode }) {
           </button>
         </div>
       </header>
-      <main className="main">{children}</main>
+      {/* Remount the page on a zone switch so every formatted time follows it. */}
+      <main className="main" key={zone}>
+        {children}
+      </main>
     </div>
   );
 }

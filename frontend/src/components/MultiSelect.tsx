@@ -4,6 +4,8 @@ import { usePopover } from '../lib/hooks';
 interface Option {
   value: string;
   label: string;
+  /** A swatch before the label: the agent's or model's colour in the charts. */
+  color?: string;
 }
 
 /** A compact, keyboard-usable multi-select: a button that opens a checklist (Esc closes). */
@@ -63,6 +65,7 @@ export function MultiSelect({
           {options.map((o) => (
             <label key={o.value}>
               <input type="checkbox" checked={selected.includes(o.value)} onChange={() => toggle(o.value)} />
+              {o.color ? <span className="legend-swatch" style={{ background: o.color }} aria-hidden="true" /> : null}
               {o.label}
             </label>
           ))}

@@ -25,8 +25,11 @@ export function Transcript({
   runId = null,
   title = 'Transcript',
   compact = false,
+  onSelectRun,
 }: {
   sessionId: string;
+  /** In the whole-session view, messages are grouped by run under a header that opens the run. */
+  onSelectRun?: (runId: string) => void;
   /** Only this run's part of the transcript. */
   runId?: string | null;
   title?: string;
@@ -137,7 +140,12 @@ export function Transcript({
                   style={{ position: 'absolute', top: 0, left: 0, width: '100%', transform: `translateY(${item.start}px)` }}
                 >
                   {msg ? (
-                    <MessageView msg={msg} />
+                    <>
+                      {onSelectRun && msg.runId && msg.runId !== messages[item.index - 1]?.runId ? (
+                        <RunDivider runId={msg.runId} at={msg.createdAt} onSelect={onSelectRun} />
+                      ) : null}
+                      <MessageView msg={msg} />
+                    </>
                   ) : (
                     <div className="msg muted" aria-busy="true">
                       Loading more messages…
@@ -150,6 +158,17 @@ export function Transcript({
         </div>
       )}
     </>
+  );
+}
+
+function RunDivider({ runId, at, onSelect }: { runId: string; at: string; onSelect: (runId: string) => void }) {
+  return (
+    <div className="run-divider" data-testid="run-divider">
+      <span>Run from {formatDateTime(at, { short: true })}</span>
+      <button type="button" className="btn btn-sm btn-ghost" onClick={() => onSelect(runId)}>
+        Open run
+      </button>
+    </div>
   );
 }
 

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import {
+  formatDateTime,
   formatDuration,
   formatInteger,
   formatPercent,
+  formatRate,
   formatRelative,
   formatTokens,
   formatUSD,
@@ -93,5 +95,26 @@ describe('formatRelative', () => {
     expect(formatRelative('2026-11-25T12:00:00Z', now)).toBe('2 d ago');
     expect(formatRelative('2026-11-27T12:05:00Z', now)).toBe('in 5 min');
     expect(formatRelative(null, now)).toBe('—');
+  });
+});
+
+describe('formatDateTime', () => {
+  it('names the zone, in UTC or in the browser zone', () => {
+    const iso = '2026-12-03T17:05:00Z';
+    expect(formatDateTime(iso, { zone: 'utc' })).toMatch(/UTC/);
+    expect(formatDateTime(iso, { zone: 'utc' })).toMatch(/05/);
+    expect(formatDateTime(iso, { zone: 'utc', short: true })).not.toMatch(/2026/);
+    expect(formatDateTime(iso, { zone: 'local' })).toMatch(/UTC|GMT|[A-Z]{2,4}/);
+    expect(formatDateTime(null)).toBe('—');
+  });
+});
+
+describe('formatRate', () => {
+  it('always gives the sample size, and no rate without a sample', () => {
+    expect(formatRate(0.5714, 23)).toBe('57% · 23 reviews');
+    expect(formatRate(1, 1)).toBe('100% · 1 review');
+    expect(formatRate(null, 0)).toBe('— · 0 reviews');
+    expect(formatRate(0, 0)).toBe('— · 0 reviews');
+    expect(formatRate(0.5, 4, 'pairs')).toBe('50% · 4 pairs');
   });
 });

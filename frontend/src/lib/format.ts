@@ -2,6 +2,8 @@
 // Every formatter takes null/undefined ("the provider did not say") and renders an em dash,
 // never a made-up zero.
 
+import { currentZone, type ZoneChoice } from './timezone';
+
 export const EMPTY = '—';
 
 type Num = number | string | null | undefined;
@@ -98,25 +100,59 @@ export function formatInteger(value: Num): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
-const dateTime = new Intl.DateTimeFormat(undefined, {
-  year: 'numeric',
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
-const shortDateTime = new Intl.DateTimeFormat(undefined, {
-  month: 'short',
-  day: 'numeric',
-  hour: '2-digit',
-  minute: '2-digit',
-});
+const formatters = new Map<string, Intl.DateTimeFormat>();
 
-export function formatDateTime(iso: string | null | undefined, opts: { short?: boolean } = {}): string {
+function dateTimeFormat(zone: ZoneChoice, short: boolean): Intl.DateTimeFormat {
+  const key = `${zone}:${short}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(undefined, {
+      ...(short ? {} : { year: 'numeric' as const }),
+      month: 'short',
+      day: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+      // Every time says its zone: "UTC", or the browser's own ("GMT+1", "PST").
+      timeZoneName: 'short',
+      ...(zone === 'utc' ? { timeZone: 'UTC' } : {}),
+    });
+    formatters.set(key, f);
+  }
+  return f;
+}
+
+/** A time in the chosen zone (UTC or local, see lib/timezone), with the zone named. */
+export function formatDateTime(
+  iso: string | null | undefined,
+  opts: { short?: boolean; zone?: ZoneChoice } = {},
+): string {
   if (!iso) return EMPTY;
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return EMPTY;
-  return (opts.short ? shortDateTime : dateTime).format(d);
+  return dateTimeFormat(opts.zone ?? currentZone(), opts.short ?? false).format(d);
+}
+
+/** A clock time in the chosen zone, with the zone: "17:05 UTC". */
+export function formatClock(t: string | number | null | undefined, opts: { zone?: ZoneChoice } = {}): string {
+  if (t === null || t === undefined) return EMPTY;
+  const d = new Date(t);
+  if (Number.isNaN(d.getTime())) return EMPTY;
+  const zone = opts.zone ?? currentZone();
+  return d.toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZoneName: 'short',
+    ...(zone === 'utc' ? { timeZone: 'UTC' } : {}),
+  });
+}
+
+/** Fewer reviews than this and a rate is shown greyed: it could easily swing either way. */
+export const SMALL_SAMPLE = 10;
+
+/** A rate with its sample size: "57% · 23 reviews"; no sample gives "— · 0 reviews". */
+export function formatRate(rate: Num, n: number, noun = 'reviews'): string {
+  const unit = n === 1 ? noun.replace(/s$/, '') : noun;
+  return `${formatPercent(n > 0 ? rate : null)} · ${formatInteger(n)} ${unit}`;
 }
 
 /** "just now", "5 min ago", "3 h ago", "2 d ago"; future times read "in 5 min". */

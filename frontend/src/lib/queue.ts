@@ -3,6 +3,7 @@
 // without a browser.
 
 import type { Verdict } from '../gql/graphql';
+import { formatClock } from './format';
 
 export const REASONS = ['disagreement', 'low_confidence', 'failed', 'unreviewed'] as const;
 export type Reason = (typeof REASONS)[number];
@@ -88,7 +89,6 @@ export function claimState(item: ClaimInfo, now: number): ClaimState {
   return { kind: 'other', expiresAt: Number.isFinite(exp) ? exp : null };
 }
 
-const clock = (t: number) => new Date(t).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' });
 
 export function claimText(state: ClaimState): string | null {
   switch (state.kind) {
@@ -97,7 +97,7 @@ export function claimText(state: ClaimState): string | null {
     case 'mine':
       return state.minutesLeft < 1 ? 'Claimed by you · under a minute left' : `Claimed by you · ${state.minutesLeft} min left`;
     case 'other':
-      return state.expiresAt ? `Claimed by another reviewer until ${clock(state.expiresAt)}` : 'Claimed by another reviewer';
+      return state.expiresAt ? `Claimed by another reviewer until ${formatClock(state.expiresAt)}` : 'Claimed by another reviewer';
   }
 }
 

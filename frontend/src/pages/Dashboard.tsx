@@ -14,14 +14,18 @@ import {
   stackedOverTime,
   toMatrix,
   verdictMix,
+  colorOf,
   type ChartOption,
+  type ChartTheme,
   type Metric,
   type Window,
 } from '../charts/options';
 import { useTheme } from '../app/theme';
 import { label } from '../components/Badges';
 import { ErrorBanner } from '../components/States';
-import { formatDuration, formatInteger, formatPercent, formatTokens, formatUSD } from '../lib/format';
+import { Rate, Sample, Term } from '../components/Numbers';
+import { TERMS } from '../lib/terms';
+import { formatDateTime, formatDuration, formatInteger, formatPercent, formatTokens, formatUSD } from '../lib/format';
 import { useUrlWindow } from '../lib/hooks';
 import { PRESETS, resolvePeriod, toDayParam, type PeriodKey } from '../lib/period';
 
@@ -49,11 +53,19 @@ export default function DashboardPage() {
 
   const d = overview.data;
   const s = d?.summary;
+  // Legends show agents by display name; colours stay keyed by id (charts/options colorOf).
+  const names = useMemo(
+    () => Object.fromEntries((d?.agents ?? []).map((a) => [a.id, a.displayName ?? a.id])),
+    [d?.agents],
+  );
   const usagePoints = usage.data?.metricSeries.points;
   const charts = useMemo(() => {
     const build = (metric: Metric): { option: ChartOption; empty: boolean } | null =>
       usagePoints
-        ? { option: stackedOverTime(usagePoints, win, metric, chartTheme), empty: isEmptyMatrix(toMatrix(usagePoints, win, metric)) }
+        ? {
+            option: stackedOverTime(usagePoints, win, metric, chartTheme, groupBy === 'AGENT' ? names : {}),
+            empty: isEmptyMatrix(toMatrix(usagePoints, win, metric)),
+          }
         : null;
     return {
       cost: build('cost'),
@@ -68,7 +80,7 @@ export default function DashboardPage() {
       verdicts: d ? { option: verdictMix(d.verdicts, win, chartTheme), empty: isEmptyVerdicts(d.verdicts) } : null,
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [usagePoints, d, chartTheme, period]);
+  }, [usagePoints, d, chartTheme, period, names]);
 
   const agentName = agent ? (d?.agents.find((a) => a.id === agent)?.displayName ?? agent) : null;
 
@@ -79,8 +91,7 @@ export default function DashboardPage() {
           <h1>Dashboard</h1>
           <p>
             {agentName ? `${agentName} · ` : 'All agents · '}
-            {period.from.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: period.bucket === 'HOUR' ? 'short' : undefined })} –{' '}
-            {period.to.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: period.bucket === 'HOUR' ? 'short' : undefined })}
+            {formatDateTime(period.from.toISOString())} – {formatDateTime(period.to.toISOString())}
           </p>
         </div>
         <div className="row wrap">
@@ -142,8 +153,20 @@ export default function DashboardPage() {
         <Kpi label="Runs" value={s ? formatInteger(s.runCount) : null} sub={s?.failedRuns ? `${formatInteger(s.failedRuns)} failed` : undefined} />
         <Kpi label="Tokens" value={s ? formatTokens(s.totalTokens) : null} />
         <Kpi label="Cost" value={s ? formatUSD(s.cost) : null} sub={s?.heartbeatCost ? `${formatUSD(s.heartbeatCost)} on heartbeats` : undefined} />
-        <Kpi label="Run duration p50" value={s ? formatDuration(s.durationP50Ms) : null} sub={s ? `p95 ${formatDuration(s.durationP95Ms)}` : undefined} />
-        <Kpi label="Success rate" value={s ? formatPercent(s.successRate) : null} sub={s ? `${formatInteger(s.reviewCount)} reviewed` : undefined} />
+        <Kpi
+          label={
+            <>
+              <Term name="runDuration" /> p50
+            </>
+          }
+          value={s ? formatDuration(s.durationP50Ms) : null}
+          sub={s ? `p95 ${formatDuration(s.durationP95Ms)}` : undefined}
+        />
+        <Kpi
+          label="Success rate"
+          value={s ? formatPercent(s.reviewCount > 0 ? s.successRate : null) : null}
+          sub={s ? <Sample n={s.reviewCount} /> : undefined}
+        />
       </div>
 
       <section className="card" aria-labelledby="agents-h">
@@ -151,7 +174,13 @@ export default function DashboardPage() {
           <h2 id="agents-h">Agents</h2>
           <span className="muted">Select an agent to filter the charts</span>
         </div>
-        <AgentTable agents={d?.agents ?? null} selected={agent} onSelect={(id) => set({ agent: id === agent ? null : id })} />
+        <AgentTable
+          agents={d?.agents ?? null}
+          selected={agent}
+          onSelect={(id) => set({ agent: id === agent ? null : id })}
+          chartTheme={chartTheme}
+        />
+        <StatusLegend />
       </section>
 
       <div className="charts">
@@ -175,7 +204,7 @@ export default function DashboardPage() {
   );
 }
 
-function Kpi({ label, value, sub }: { label: string; value: string | null; sub?: string | undefined }) {
+function Kpi({ label, value, sub }: { label: ReactNode; value: string | null; sub?: ReactNode }) {
   return (
     <div className="card kpi">
       <div className="stat-label">{label}</div>
@@ -240,14 +269,31 @@ const STATUS_COLORS: Record<SessionStatus, string> = {
 
 type AgentRow = DashboardResult['agents'][number];
 
+/** What the colours of the "Sessions by status" bars mean. */
+function StatusLegend() {
+  return (
+    <div className="legend card-pad" data-testid="status-legend" aria-label="Session status colours">
+      {(Object.keys(STATUS_COLORS) as SessionStatus[]).map((st) => (
+        <span key={st} className="legend-item">
+          <span className="legend-swatch" style={{ background: STATUS_COLORS[st] }} />
+          {label(st)}
+        </span>
+      ))}
+    </div>
+  );
+}
+
 function AgentTable({
   agents,
   selected,
   onSelect,
+  chartTheme,
 }: {
   agents: AgentRow[] | null;
   selected: string | null;
   onSelect: (id: string) => void;
+  /** The swatch is the agent's colour in every chart. */
+  chartTheme: ChartTheme;
 }) {
   return (
     <div className="table-wrap">
@@ -261,7 +307,7 @@ function AgentTable({
           <col style={{ width: '90px' }} />
           <col style={{ width: '90px' }} />
           <col style={{ width: '90px' }} />
-          <col style={{ width: '100px' }} />
+          <col style={{ width: '150px' }} />
         </colgroup>
         <thead>
           <tr>
@@ -271,8 +317,12 @@ function AgentTable({
             <th scope="col" className="num">Runs</th>
             <th scope="col" className="num">Tokens</th>
             <th scope="col" className="num">Cost</th>
-            <th scope="col" className="num">p50</th>
-            <th scope="col" className="num">p95</th>
+            <th scope="col" className="num" title={TERMS.runDuration.definition}>
+              p50
+            </th>
+            <th scope="col" className="num" title={TERMS.runDuration.definition}>
+              p95
+            </th>
             <th scope="col" className="num">Success</th>
           </tr>
         </thead>
@@ -291,6 +341,7 @@ function AgentTable({
               <tr key={a.id} aria-selected={selected === a.id} style={selected === a.id ? { background: 'var(--accent-soft)' } : undefined}>
                 <td>
                   <button type="button" className="row-link" style={{ all: 'unset', cursor: 'pointer', fontWeight: 500 }} onClick={() => onSelect(a.id)}>
+                    <span className="legend-swatch" style={{ background: colorOf(a.id, chartTheme), marginRight: 8 }} aria-hidden="true" />
                     {a.displayName ?? a.id}
                   </button>
                 </td>
@@ -315,7 +366,9 @@ function AgentTable({
                 <td className="num">{formatUSD(m.cost)}</td>
                 <td className="num">{formatDuration(m.durationP50Ms)}</td>
                 <td className="num">{formatDuration(m.durationP95Ms)}</td>
-                <td className="num">{formatPercent(m.successRate)}</td>
+                <td className="num">
+                  <Rate value={m.successRate} n={m.reviewCount} />
+                </td>
               </tr>
             );
           })}

@@ -11,6 +11,7 @@ import { ReviewComposer, ReviewList } from '../components/Reviews';
 import { RequestAiReview } from '../components/AiReview';
 import { Empty, ErrorBanner, SkeletonRows } from '../components/States';
 import { Pager } from '../components/Pager';
+import { Term } from '../components/Numbers';
 import {
   RUN_STATUSES,
   heartbeatFilterOf,
@@ -139,7 +140,7 @@ export default function HeartbeatsPage() {
                 <th scope="col">Status</th>
                 <th scope="col">Outcome</th>
                 <th scope="col" className="num">
-                  Duration
+                  <Term name="runDuration" />
                 </th>
                 <th scope="col" className="num">
                   Tokens
@@ -154,7 +155,16 @@ export default function HeartbeatsPage() {
               {result.fetching && !connection ? <SkeletonRows rows={10} cols={8} /> : null}
               {rows.map((b) => (
                 <tr key={b.id} onClick={() => setOpen(b)} data-testid="heartbeat-row">
-                  <td className="truncate">{b.agent.displayName ?? b.agent.id}</td>
+                  <td className="truncate">
+                    <Link
+                      href={`/sessions/${b.session.id}?run=${b.id}`}
+                      onClick={(e) => e.stopPropagation()}
+                      title="Open this run in its session"
+                      data-testid="heartbeat-row-run-link"
+                    >
+                      {b.agent.displayName ?? b.agent.id}
+                    </Link>
+                  </td>
                   <td title={formatDateTime(b.startedAt)}>
                     <button
                       type="button"
@@ -218,7 +228,9 @@ function HeartbeatPanel({ beat, onClose }: { beat: Beat; onClose: () => void }) 
           <dd>
             <StatusBadge status={beat.status} />
           </dd>
-          <dt>Duration</dt>
+          <dt>
+            <Term name="runDuration" />
+          </dt>
           <dd>{formatDuration(beat.durationMs)}</dd>
           <dt>Tokens · cost</dt>
           <dd>
@@ -230,7 +242,9 @@ function HeartbeatPanel({ beat, onClose }: { beat: Beat; onClose: () => void }) 
           </dd>
           <dt>Session</dt>
           <dd>
-            <Link href={`/sessions/${beat.session.id}`}>{beat.session.title || beat.session.key}</Link>
+            <Link href={`/sessions/${beat.session.id}?run=${beat.id}`} data-testid="heartbeat-run-link">
+              {beat.session.title || beat.session.key} · this run
+            </Link>
           </dd>
         </dl>
         {beat.promptPreview ? (

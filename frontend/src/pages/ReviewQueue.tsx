@@ -24,7 +24,8 @@ import { Empty, ErrorBanner } from '../components/States';
 import { Transcript } from '../components/Transcript';
 import { describeError, fieldErrors, hasCode } from '../lib/errors';
 import { VERDICTS } from '../lib/filters';
-import { formatDateTime, formatDuration, formatRelative, formatTokens, formatUSD } from '../lib/format';
+import { formatClock, formatDateTime, formatDuration, formatRelative, formatTokens, formatUSD } from '../lib/format';
+import { Term } from '../components/Numbers';
 import { useNow, useQueryParams } from '../lib/hooks';
 import {
   REASON_HELP,
@@ -666,8 +667,8 @@ function ReviewPanel({
             <ReasonChips reasons={item.reasons} />
           </span>
         </div>
-        <Link href={`/sessions/${item.sessionId}`} className="btn btn-sm">
-          Open session
+        <Link href={item.runId ? `/sessions/${item.sessionId}?run=${item.runId}` : `/sessions/${item.sessionId}`} className="btn btn-sm">
+          {item.runId ? 'Open run in session' : 'Open session'}
         </Link>
       </div>
 
@@ -683,7 +684,7 @@ function ReviewPanel({
           ) : state.kind === 'mine' ? (
             <>
               <ClaimLabel state={state} />
-              <span className="muted">until {new Date(state.expiresAt).toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit' })}</span>
+              <span className="muted">until {formatClock(state.expiresAt)}</span>
               <button type="button" className="btn btn-sm btn-ghost" onClick={onRelease}>
                 Release <kbd>u</kbd>
               </button>
@@ -924,7 +925,7 @@ function RunSummary({
 }: {
   runs: QueueRunFieldsFragment[];
   total: number;
-  metrics: { failedRuns: number; totalTokens: number | null; cost: string | null; timeToCompletionMs: number | null } | null;
+  metrics: { failedRuns: number; totalTokens: number | null; cost: string | null; timeToCompletionMs: number | null; wallTimeMs: number | null } | null;
 }) {
   if (runs.length === 0) return <p className="muted">No runs recorded.</p>;
   const first = runs[0];
@@ -943,7 +944,16 @@ function RunSummary({
         </span>
         {metrics ? <span>{formatTokens(metrics.totalTokens)} tokens</span> : null}
         {metrics ? <span>{formatUSD(metrics.cost)}</span> : <span>{formatUSD(first?.cost)}</span>}
-        {metrics?.timeToCompletionMs ? <span>done in {formatDuration(metrics.timeToCompletionMs)}</span> : null}
+        {metrics ? (
+          <span>
+            <Term name="timeToCompletion" /> {formatDuration(metrics.timeToCompletionMs)}
+          </span>
+        ) : null}
+        {metrics ? (
+          <span>
+            <Term name="runTime" /> {formatDuration(metrics.wallTimeMs)}
+          </span>
+        ) : null}
       </div>
       <Excerpt label="Asked">{first?.promptPreview ?? '—'}</Excerpt>
       <Excerpt label={last?.error ? 'Ended with an error' : 'Outcome'} tone={last?.error ? 'bad' : undefined}>

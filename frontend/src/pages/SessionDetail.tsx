@@ -1,8 +1,9 @@
-import { useEffect } from 'react';
+import { useEffect, type ReactNode } from 'react';
 import { useClient, useMutation, useQuery } from 'urql';
 import { Link } from 'wouter';
 import {
   ArchiveSessionMutation,
+  RunDetailQuery,
   SessionDetailQuery,
   SessionUpdatedSubscription,
   UnarchiveSessionMutation,
@@ -12,6 +13,9 @@ import { KindTag, StatusBadge, VerdictBadge } from '../components/Badges';
 import { ReviewComposer, ReviewList } from '../components/Reviews';
 import { RequestAiReview } from '../components/AiReview';
 import { Transcript } from '../components/Transcript';
+import { RunTimeline } from '../components/RunTimeline';
+import { RunReviews, RunTranscript } from '../components/RunDetail';
+import { Term } from '../components/Numbers';
 import { Empty, ErrorBanner } from '../components/States';
 import {
   formatDateTime,
@@ -21,7 +25,8 @@ import {
   formatTokens,
   formatUSD,
 } from '../lib/format';
-import { useNow } from '../lib/hooks';
+import { useNow, useQueryParams } from '../lib/hooks';
+import { sessionSpan } from '../lib/timeline';
 import { transcriptFreshness } from '../lib/transcript';
 
 export default function SessionDetailPage({ id }: { id: string }) {
@@ -31,6 +36,16 @@ export default function SessionDetailPage({ id }: { id: string }) {
   const client = useClient();
   const session = result.data?.session;
   const agentId = session?.agent.id;
+  // The selected run lives in the URL (?run=ID), so a heartbeat can link straight to it.
+  const [params, setParams] = useQueryParams();
+  const runId = params.get('run');
+  const [selectedRun] = useQuery({ query: RunDetailQuery, variables: { id: runId ?? '' }, pause: !runId });
+  const selectRun = (id: string | null) => {
+    const next = new URLSearchParams(params);
+    if (id) next.set('run', id);
+    else next.delete('run');
+    setParams(next, { push: true });
+  };
 
   // Live: refresh the header and reviews when this session changes.
   useEffect(() => {
@@ -124,8 +139,12 @@ export default function SessionDetailPage({ id }: { id: string }) {
             }`}
           />
           <Stat label="Cost" value={formatUSD(m.cost)} sub={m.usageComplete || m.runCount === 0 ? undefined : 'some runs unreported'} />
-          <Stat label="Run time" value={formatDuration(m.wallTimeMs)} sub="sum of runs" />
-          <Stat label="Time to completion" value={formatDuration(m.timeToCompletionMs)} sub={session.endedAt ? undefined : session.status === 'RUNNING' || session.status === 'PENDING' ? 'not finished' : 'no end time reported'} />
+          <Stat label={<Term name="runTime" />} value={formatDuration(m.wallTimeMs)} sub="sum of runs" />
+          <Stat
+            label={<Term name="timeToCompletion" />}
+            value={formatDuration(m.timeToCompletionMs)}
+            sub={session.endedAt ? 'first prompt to last answer' : session.status === 'RUNNING' || session.status === 'PENDING' ? 'not finished' : 'no end time reported'}
+          />
           <Stat
             label="Transcript cache"
             value={session.transcriptSyncedAt ? formatRelative(session.transcriptSyncedAt, now) : 'never'}
@@ -142,12 +161,27 @@ export default function SessionDetailPage({ id }: { id: string }) {
         </div>
       </section>
 
+      <RunTimeline
+        sessionId={session.id}
+        span={sessionSpan(session.startedAt, [session.lastRunAt, session.endedAt, session.updatedAt], now)}
+        runCount={m.runCount}
+        failedRuns={m.failedRuns}
+        selected={runId}
+        selectedStartedAt={runId ? (selectedRun.data?.run?.startedAt ?? null) : null}
+        onSelect={selectRun}
+      />
+
       <div className="detail">
-        <section className="card" aria-label="Transcript">
-          <Transcript sessionId={session.id} />
+        <section className="card" aria-label={runId ? 'Selected run' : 'Transcript'}>
+          {runId ? (
+            <RunTranscript key={runId} runId={runId} sessionId={session.id} onClose={() => selectRun(null)} />
+          ) : (
+            <Transcript sessionId={session.id} onSelectRun={selectRun} />
+          )}
         </section>
 
         <aside className="stack">
+          {runId ? <RunReviews key={runId} runId={runId} sessionId={session.id} /> : null}
           <section className="card" aria-labelledby="reviews-h">
             <div className="card-head">
               <h2 id="reviews-h">Reviews</h2>
@@ -198,7 +232,7 @@ function Stat({
   tone,
   testId,
 }: {
-  label: string;
+  label: ReactNode;
   value: string;
   sub?: string | undefined;
   tone?: 'warn' | undefined;

@@ -18,6 +18,7 @@ import {
   type SessionQueryState,
   type SortField,
 } from '../lib/filters';
+import { TERMS } from '../lib/terms';
 import { formatDateTime, formatDuration, formatInteger, formatRelative, formatTokens, formatUSD } from '../lib/format';
 import { useCursorPages, useLiveState, useNow, useQueryParams } from '../lib/hooks';
 import { useAuth } from '../app/auth';
@@ -263,12 +264,12 @@ function useLiveSessions(
   return { arrivals: showsNewest ? arrivals : [], updates, newIds, flashIds, pulse };
 }
 
-const COLUMNS: Array<{ key: string; label: string; sort?: SortField; width: string; num?: boolean }> = [
+const COLUMNS: Array<{ key: string; label: string; sort?: SortField; width: string; num?: boolean; title?: string }> = [
   { key: 'title', label: 'Session', width: 'auto' },
   { key: 'agent', label: 'Agent', width: '140px' },
   { key: 'status', label: 'Status', width: '120px' },
   { key: 'started', label: 'Started', sort: 'STARTED_AT', width: '140px' },
-  { key: 'duration', label: 'Duration', sort: 'DURATION', width: '116px', num: true },
+  { key: 'duration', label: 'Run time', sort: 'DURATION', width: '116px', num: true, title: TERMS.runTime.definition },
   { key: 'runs', label: 'Runs', width: '70px', num: true },
   { key: 'tokens', label: 'Tokens', sort: 'TOKENS', width: '104px', num: true },
   { key: 'cost', label: 'Cost', sort: 'COST', width: '96px', num: true },
@@ -331,7 +332,7 @@ function SessionsTable({
                   scope="col"
                 >
                   {c.sort ? (
-                    <button type="button" className="sort" onClick={() => onSort(c.sort as SortField)}>
+                    <button type="button" className="sort" title={c.title} onClick={() => onSort(c.sort as SortField)}>
                       {c.label}
                       <span aria-hidden="true">{active ? (state.dir === 'ASC' ? '↑' : '↓') : '↕'}</span>
                     </button>

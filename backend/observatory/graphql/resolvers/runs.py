@@ -134,10 +134,21 @@ async def list_runs(
     return await keyset_page(info, base, keys, first=first, after=after, descending=not ascending)
 
 
-async def session_runs(info: Info, session_id: int, first: int | None, after: str | None) -> Page:
-    """A session's runs, oldest first; first pages are batched across the sessions of a list."""
-    if after is not None:
-        return await list_runs(info, RunFilter(session_id=session_id), first, after, ascending=True)
+async def session_runs(
+    info: Info,
+    session_id: int,
+    first: int | None,
+    after: str | None,
+    statuses: list[RunStatus] | None = None,
+    started_after: datetime | None = None,
+) -> Page:
+    """A session's runs, oldest first; unfiltered first pages are batched across the sessions
+    of a list (the dashboard's timeline filters, which asks for one session at a time)."""
+    if after is not None or statuses or started_after is not None:
+        run_filter = RunFilter(
+            session_id=session_id, statuses=statuses, started_after=started_after
+        )
+        return await list_runs(info, run_filter, first, after, ascending=True)
     base: Select[Any] = select(Run).where(Run.session_id == session_id)
     keys = [Key(Run.started_at, "datetime"), Key(Run.id, "int")]
     loader = info.context.loaders.first_runs_by_session

@@ -231,9 +231,22 @@ class Session:
 
     @strawberry.field(description="Runs (agent invocations) in time order.")
     async def runs(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        first: int | None = None,
+        after: str | None = None,
+        statuses: Annotated[
+            list[RunStatus] | None,
+            strawberry.argument(description="Only runs in these states (e.g. the failed ones)."),
+        ] = None,
+        started_after: Annotated[
+            datetime | None,
+            strawberry.argument(
+                description="Only runs started at or after this time (open the timeline at a run)."
+            ),
+        ] = None,
     ) -> RunConnection:
-        page = await session_runs(info, int(self.id), first, after)
+        page = await session_runs(info, int(self.id), first, after, statuses, started_after)
         return RunConnection.of(page, Run.from_row)
 
     @strawberry.field(description="The cached transcript, in order.")

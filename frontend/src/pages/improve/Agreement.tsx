@@ -10,7 +10,8 @@ import { DARK_THEME, LIGHT_THEME } from '../../charts/options';
 import { label } from '../../components/Badges';
 import { ErrorBanner } from '../../components/States';
 import { agreementBucket, confusionMatrix, kappaText, leniency, type Windows } from '../../lib/compare';
-import { formatInteger, formatPercent } from '../../lib/format';
+import { formatInteger } from '../../lib/format';
+import { Rate } from '../../components/Numbers';
 
 export function AgreementSection({ windows }: { windows: Windows }) {
   const [theme] = useTheme();
@@ -72,7 +73,9 @@ export function AgreementSection({ windows }: { windows: Windows }) {
                     <tr key={m.reviewerModel}>
                       <td>{m.reviewerModel}</td>
                       <td className="num">{formatInteger(m.stats.pairs)}</td>
-                      <td className="num">{formatPercent(m.stats.agreementRate)}</td>
+                      <td className="num">
+                        <Rate value={m.stats.agreementRate} n={m.stats.pairs} noun="pairs" />
+                      </td>
                       <td className="num">{kappaText(m.kappa)}</td>
                       <td className="num">{m.stats.meanAbsRatingDiff === null ? '—' : m.stats.meanAbsRatingDiff.toFixed(2)}</td>
                       <td>{leniency(m.stats.meanRatingDiff)}</td>
