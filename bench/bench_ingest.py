@@ -34,7 +34,7 @@ from observatory.settings import load_settings  # noqa: E402
 from observatory.sync.circuit import Policy  # noqa: E402
 from observatory.sync.runner import sync_once  # noqa: E402
 
-FIXTURE = REPO.parent / "shared" / "fixtures" / "openclaw" / "sqlite" / "openclaw-agent.sqlite"
+FIXTURE = REPO / "tests" / "fixtures" / "openclaw" / "sqlite" / "openclaw-agent.sqlite"
 T0 = 1_795_000_000_000  # epoch ms
 
 

@@ -24,7 +24,8 @@ SERVER_URL = os.environ.get(
     "OBSERVATORY_TEST_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 REPO = Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures" / "openclaw"
+# Recorded from a real OpenClaw 2026.9.6 installation; kept in the repo so a fresh clone runs them.
+FIXTURES = REPO / "tests" / "fixtures" / "openclaw"
 
 TABLES = "review_jobs, reviews, messages, runs, sessions, agents, api_keys, sync_sources"
 
