@@ -272,17 +272,29 @@ def _rebuild(
     shown = sorted(shown, key=lambda e: (ms(e.timestamp) or 0, e.seq))
     shown_ts = [ms(e.timestamp) or 0 for e in shown]
     shown_users = {ms(e.timestamp) for e in shown if e.role is MessageRole.USER}
-    # Consecutive hidden calls with no visible message between them form one turn.
+    # Prompts the history hides (heartbeat polls): each one starts a turn of its own.
+    hidden_prompts = [
+        int(entry["timestamp"])
+        for entry in logs
+        if entry.get("role") == "user"
+        and isinstance(entry.get("timestamp"), int | float)
+        and entry["timestamp"] not in shown_users
+    ]
+    # Consecutive hidden calls form one turn unless a visible message or a hidden prompt lies
+    # between them: two heartbeat polls back to back are two runs, never one (issue 9).
     groups: list[list[dict[str, Any]]] = []
     for point in points:
         ts = int(point["timestamp"])
         if groups:
             last = int(groups[-1][-1]["timestamp"])
-            if not any(last < t < ts for t in shown_ts):
+            if not any(last < t < ts for t in shown_ts) and not any(
+                last < t <= ts for t in hidden_prompts
+            ):
                 groups[-1].append(point)
                 continue
         groups.append([point])
-    out: list[ParsedEvent] = []
+    # Turns that share one gap between visible entries are numbered together, in order.
+    placed: dict[tuple[int, int | None], list[ParsedEvent]] = {}
     for group in groups:
         first, last = int(group[0]["timestamp"]), int(group[-1]["timestamp"])
         before = [e for t, e in zip(shown_ts, shown, strict=True) if t < first]
@@ -321,6 +333,9 @@ def _rebuild(
         # seq 0 is the transcript's session header, never a message
         low = max([e.seq for e in before] + [next_seq - 1, 0])
         high = min(e.seq for e in after) if after else None
+        placed.setdefault((low, high), []).extend(made)
+    out: list[ParsedEvent] = []
+    for (low, high), made in placed.items():
         if high is not None and high - low - 1 < len(made):
             log.warning("no room for %d hidden entries between seq %d and %d", len(made), low, high)
             continue
