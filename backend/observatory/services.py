@@ -105,6 +105,8 @@ def _background_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.T
                 run_forever(services.session_factory, stop, services.settings), name="sync-runner"
             )
         )
+        if services.settings.sync_push:
+            tasks.append(asyncio.create_task(_live_sync(services, stop), name="sync-live"))
     if services.settings.ai_base_url:
         from observatory.review.worker import run_review_worker
 
@@ -115,3 +117,14 @@ def _background_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.T
             )
         )
     return tasks
+
+
+async def _live_sync(services: Services, stop: asyncio.Event) -> None:
+    from observatory.sync.circuit import Policy
+    from observatory.sync.live import LiveSync
+
+    settings = services.settings
+    live = LiveSync(
+        services.engine, policy=Policy.from_settings(settings), debounce_s=settings.sync_debounce_s
+    )
+    await live.run(stop)

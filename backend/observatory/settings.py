@@ -61,6 +61,9 @@ class Settings:
     sync_interval_s: float
     sync_backoff_base_s: float
     sync_backoff_max_s: float
+    # Push: sync a session as soon as its source reports a change (file watch, gateway events)
+    sync_push: bool
+    sync_debounce_s: float
     circuit_failure_threshold: int
     circuit_cooldown_s: float
     stale_after_s: float
@@ -125,6 +128,9 @@ def load_settings() -> Settings:
         sync_interval_s=_float("SYNC_INTERVAL_S", 30.0),
         sync_backoff_base_s=_float("SYNC_BACKOFF_BASE_S", 2.0),
         sync_backoff_max_s=_float("SYNC_BACKOFF_MAX_S", 300.0),
+        sync_push=_bool("SYNC_PUSH", True),
+        # 100 ms: one turn writes its rows and events within a few ms; 1 s is the freshness goal
+        sync_debounce_s=_float("SYNC_DEBOUNCE_S", 0.1),
         circuit_failure_threshold=_int("CIRCUIT_FAILURE_THRESHOLD", 5),
         circuit_cooldown_s=_float("CIRCUIT_COOLDOWN_S", 60.0),
         stale_after_s=_float("STALE_AFTER_S", 300.0),

@@ -203,6 +203,27 @@ class FakeGateway:
     faults: Faults = field(default_factory=Faults)
     calls: list[str] = field(default_factory=list)
     history_requests: int = 0
+    subscribers: list[WebSocket] = field(default_factory=list)
+    subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    # -- pushed events (what ``sessions.subscribe`` makes the real gateway send) -----------------
+
+    async def emit(self, event: str, payload: dict[str, Any]) -> None:
+        """Send an event frame, shaped like the real gateway's, to every subscriber."""
+        await self.send_raw(json.dumps({"type": "event", "event": event, "payload": payload}))
+
+    async def send_raw(self, text: str) -> None:
+        for websocket in list(self.subscribers):
+            with contextlib.suppress(Exception):
+                await websocket.send_text(text)
+
+    async def drop_subscribers(self) -> None:
+        """Close every subscribed socket, as a restarting gateway does."""
+        self.subscribed.clear()
+        for websocket in list(self.subscribers):
+            with contextlib.suppress(Exception):
+                await websocket.close(code=1012)
+        self.subscribers.clear()
 
     # -- WebSocket RPC ---------------------------------------------------------------------------
 
@@ -240,9 +261,15 @@ class FakeGateway:
                 ):
                     await websocket.close(code=1011)
                     return
+                if req.get("method") == "sessions.subscribe":
+                    self.subscribers.append(websocket)
+                    self.subscribed.set()
                 await websocket.send_json(self._answer(req))
-        except WebSocketDisconnect:
+        except (WebSocketDisconnect, RuntimeError):
             return
+        finally:
+            if websocket in self.subscribers:
+                self.subscribers.remove(websocket)
 
     def _answer(self, req: dict[str, Any]) -> dict[str, Any]:
         method, params = req.get("method"), req.get("params") or {}
@@ -262,6 +289,13 @@ class FakeGateway:
                 "hasMore": more,
                 "sessions": page,
             }
+        elif method == "sessions.subscribe":
+            payload = {"subscribed": True}
+        elif method == "sessions.describe":
+            row = next(
+                (r for r in rec.sessions_list["sessions"] if r["key"] == params.get("key")), None
+            )
+            payload = {"session": row} if row is not None else None
         elif method == "sessions.usage":
             payload = rec.usage
         elif method == "sessions.usage.timeseries":

@@ -16,6 +16,8 @@ from sqlalchemy import Table, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from observatory.settings import Settings
+from observatory.sync.circuit import Policy
+from observatory.sync.live import LiveSync
 from observatory.sync.runner import Progress, SyncReport, run_forever, sync_once
 
 
@@ -25,6 +27,11 @@ def register_cli(subparsers: Any) -> None:
     p.add_argument("--force", action="store_true", help="ignore backoff and an open circuit")
     p.add_argument("--source", action="append", help="only this source (repeatable)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
+    p.add_argument(
+        "--no-push",
+        action="store_true",
+        help="poll only: do not watch store files or subscribe to gateway session events",
+    )
     p.set_defaults(func=cmd_sync)
 
     p = subparsers.add_parser("sources", help="manage sync sources")
@@ -135,7 +142,15 @@ def cmd_sync(args: argparse.Namespace) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             with contextlib.suppress(NotImplementedError):
                 loop.add_signal_handler(sig, stop.set)
-        await run_forever(engine, stop, settings)
+        tasks = [asyncio.create_task(run_forever(engine, stop, settings))]
+        if settings.sync_push and not args.no_push:
+            live = LiveSync(
+                engine,
+                policy=Policy.from_settings(settings),
+                debounce_s=settings.sync_debounce_s,
+            )
+            tasks.append(asyncio.create_task(live.run(stop)))
+        await asyncio.gather(*tasks)
         return 0
 
     return _with_engine(once if args.once else forever)

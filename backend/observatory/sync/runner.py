@@ -22,7 +22,7 @@ from typing import Any, cast
 import asyncpg
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
 from observatory.db.enums import CircuitState, SessionStatus
@@ -44,6 +44,7 @@ from observatory.sync.source import (
     SessionUnreadable,
     SourceError,
     SyncBatch,
+    WatchableSource,
 )
 
 log = logging.getLogger(__name__)
@@ -91,6 +92,7 @@ class SourceReport:
     runs: int = 0
     messages: int = 0
     pruned: int = 0
+    vanished: list[str] = field(default_factory=list)
     error: str | None = None
     circuit_state: CircuitState = CircuitState.CLOSED
     next_attempt_at: datetime | None = None
@@ -188,14 +190,23 @@ async def _pass(
     clock: Clock,
     progress: ProgressFn | None,
     stop: asyncio.Event | None,
+    keys: frozenset[str] | None = None,
 ) -> None:
     started = time.monotonic()
-    records = await source.list_sessions()
+    if keys is None:
+        records = await source.list_sessions()
+    else:
+        # A pushed change: list (where the provider can) and fetch just those sessions.
+        records = [r for r in await _list_some(source, keys) if r.key in keys]
+        report.vanished = sorted(keys - {r.key for r in records})
     report.sessions_listed = len(records)
     known = await _known_sessions(conn, source_id)
     async with conn.begin():
         await upsert_agents(conn, records, source.provider)
-    todo = [r for r in records if _needs_sync(r, known.get(r.key))]
+    if keys is None:
+        todo = [r for r in records if _needs_sync(r, known.get(r.key))]
+    else:
+        todo = records  # the provider said they changed: read them even if fingerprints match
 
     def fetch(record: SessionRecord) -> asyncio.Task[SyncBatch]:
         previous = known.get(record.key)
@@ -241,7 +252,7 @@ async def _pass(
             pending.cancel()
             with contextlib.suppress(BaseException):
                 await pending
-    if getattr(source, "listing_complete", True):
+    if keys is None and getattr(source, "listing_complete", True):
         async with conn.begin():
             pruned = await prune_missing(conn, source_id, (r.key for r in records), clock())
         report.pruned = len(pruned)
@@ -272,6 +283,43 @@ async def _quarantine(
             await conn.execute(_SET_ERROR, params)
 
 
+async def _list_some(source: SessionSource, keys: frozenset[str]) -> list[SessionRecord]:
+    if isinstance(source, WatchableSource):
+        return await source.list_sessions(keys)
+    return await source.list_sessions()
+
+
+async def _lock(conn: AsyncConnection, source_id: int, wait_s: float | None) -> bool:
+    """The source's advisory lock: try once, or (pushed changes) wait up to ``wait_s``."""
+    if wait_s is None:
+        locked = (
+            await conn.execute(select(func.pg_try_advisory_lock(SYNC_LOCK_CLASS, source_id)))
+        ).scalar()
+        await conn.commit()
+        return bool(locked)
+    try:
+        async with conn.begin():
+            # lock_timeout bounds advisory lock waits too; SET LOCAL ends with the transaction,
+            # the session-level lock it took does not.
+            await conn.execute(text(f"SET LOCAL lock_timeout = '{int(wait_s * 1000)}ms'"))
+            await conn.execute(select(func.pg_advisory_lock(SYNC_LOCK_CLASS, source_id)))
+    except DBAPIError as exc:
+        if "lock timeout" in str(exc).lower() or "LockNotAvailable" in type(exc.orig).__name__:
+            return False
+        raise
+    return True
+
+
+async def note_problem(engine: AsyncEngine, source_id: int, message: str, *, at: datetime) -> None:
+    """Show a problem in the source's sync status without failing it or its circuit."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            _SOURCES.update()
+            .where(_SOURCES.c.id == source_id)
+            .values(last_error=message[:2000], last_error_at=at)
+        )
+
+
 async def sync_source(
     engine: AsyncEngine,
     source_id: int,
@@ -282,17 +330,22 @@ async def sync_source(
     progress: ProgressFn | None = None,
     force: bool = False,
     stop: asyncio.Event | None = None,
+    keys: frozenset[str] | None = None,
+    pushed: bool = False,
+    lock_wait_s: float = 30.0,
 ) -> SourceReport:
-    """One pass over one source, if it is due and no other worker holds it."""
+    """One pass over one source, if it is due and no other worker holds it.
+
+    ``pushed``: the provider reported changes (``keys``, or None for "rescan"). Such a pass
+    waits for the source lock instead of skipping (a full pass holding it may have read the
+    session before the change), ignores the interval but not an open circuit, and on success
+    leaves the schedule alone: pushes must not postpone the periodic safety pass.
+    """
     started = time.monotonic()
     async with engine.connect() as conn:
         row = await _load_source(conn, source_id)
         report = SourceReport(source_id, row.name, "ok")
-        locked = (
-            await conn.execute(select(func.pg_try_advisory_lock(SYNC_LOCK_CLASS, source_id)))
-        ).scalar()
-        await conn.commit()
-        if not locked:
+        if not await _lock(conn, source_id, lock_wait_s if pushed else None):
             report.outcome = "busy"
             return report
         try:
@@ -301,11 +354,16 @@ async def sync_source(
             report.circuit_state = state.circuit_state
             report.next_attempt_at = state.next_attempt_at
             now = clock()
-            if not force and not is_due(state, now):
+            open_circuit = state.circuit_state is not CircuitState.CLOSED
+            skip_when_not_due = open_circuit if pushed else not force
+            if skip_when_not_due and not is_due(state, now):
                 report.outcome = "not_due"
                 return report
-            state = before_attempt(state, now)
-            await _write_state(conn, source_id, state, last_attempt_at=now)
+            if pushed and not open_circuit:
+                await _write_state(conn, source_id, state, last_attempt_at=now)
+            else:
+                state = before_attempt(state, now)
+                await _write_state(conn, source_id, state, last_attempt_at=now)
             try:
                 source = factory(row.kind, row.config or {})
                 try:
@@ -318,6 +376,7 @@ async def sync_source(
                         clock=clock,
                         progress=progress,
                         stop=stop,
+                        keys=keys,
                     )
                 finally:
                     await source.aclose()
@@ -339,14 +398,26 @@ async def sync_source(
                 report.error = message
             else:
                 finished = clock()
-                state = after_success(state, finished, policy)
-                await _write_state(
-                    conn,
-                    source_id,
-                    state,
-                    last_success_at=finished,
-                    cursor={"sessions": report.sessions_listed, "pruned": report.pruned},
-                )
+                if report.vanished:
+                    # Gone between the push and the read: the next full pass prunes it.
+                    message = f"session(s) vanished before they could be read: {report.vanished}"
+                    log.warning("sync of %s: %s", row.name, message)
+                    await _write_state(
+                        conn, source_id, state, last_error=message[:2000], last_error_at=finished
+                    )
+                if pushed and not open_circuit and keys is not None:
+                    pass  # a few sessions read: the source as a whole is not fresher for it
+                else:
+                    state = after_success(state, finished, policy)
+                    await _write_state(
+                        conn,
+                        source_id,
+                        state,
+                        last_success_at=finished,
+                        cursor={"sessions": report.sessions_listed, "pruned": report.pruned}
+                        if keys is None
+                        else row.cursor,
+                    )
             report.circuit_state = state.circuit_state
             report.next_attempt_at = state.next_attempt_at
             return report

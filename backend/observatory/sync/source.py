@@ -16,7 +16,7 @@ the documented keys, never a provider's own.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -334,6 +334,37 @@ class SessionSource(Protocol):
     async def aclose(self) -> None:
         """Release connections and file handles."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What a provider pushed: these sessions changed, or (``keys`` None) anything may have.
+
+    ``problem`` is something the runner shows in the source's sync status without failing it
+    (an unknown event, an unparsable frame, a dropped event stream that is being re-opened).
+    """
+
+    keys: frozenset[str] | None = None
+    problem: str | None = None
+
+    @property
+    def rescan(self) -> bool:
+        return self.keys is None
+
+
+@runtime_checkable
+class WatchableSource(Protocol):
+    """A source that can push changes (file watch, gateway events) instead of being polled.
+
+    ``changes`` runs until cancelled; it reconnects on its own and yields a rescan
+    (``Change()``) after every (re)connect, so nothing that happened while it was away is lost.
+    ``list_sessions(keys)`` lists just those sessions where the provider can (others may
+    return more; the runner filters).
+    """
+
+    def changes(self) -> AsyncIterator[Change]: ...
+
+    async def list_sessions(self, keys: Collection[str] | None = None) -> list[SessionRecord]: ...
 
 
 class SourceError(Exception):

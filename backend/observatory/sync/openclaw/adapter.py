@@ -19,13 +19,15 @@ transports are never mixed within a pass, so a session is always read the same w
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from pathlib import Path
 from typing import Any
 
 from observatory.sync.openclaw.remote import GatewaySource
 from observatory.sync.openclaw.store import STORE_FILENAME, LegacyStore, SqliteStore
+from observatory.sync.openclaw.watch import store_changes
 from observatory.sync.source import (
+    Change,
     SessionRecord,
     SessionSource,
     SourceConfigError,
@@ -60,11 +62,19 @@ class OpenClawSource:
 
     provider = "openclaw"
 
-    def __init__(self, stores: list[SessionSource], gateway: GatewaySource | None = None) -> None:
+    def __init__(
+        self,
+        stores: list[SessionSource],
+        gateway: GatewaySource | None = None,
+        *,
+        watch_dirs: list[Path] | None = None,
+    ) -> None:
         if not stores and gateway is None:
             raise SourceConfigError("an OpenClaw source needs a state directory or a gateway URL")
         self.stores = stores
         self.gateway = gateway
+        # Directories whose store files are watched (state_dir/agents covers agents added later).
+        self.watch_dirs = list(watch_dirs or []) + [d for s in stores for d in _store_dirs(s)]
         self.listing_complete = True
         self._owner: dict[str, SessionSource] = {}
 
@@ -72,12 +82,17 @@ class OpenClawSource:
     def transports(self) -> list[SessionSource]:
         return list(self.stores) if self.stores else [self.gateway] if self.gateway else []
 
-    async def list_sessions(self) -> list[SessionRecord]:
+    async def list_sessions(self, keys: Collection[str] | None = None) -> list[SessionRecord]:
         owner: dict[str, SessionSource] = {}
         records: list[SessionRecord] = []
         complete = True
         for transport in self.transports:
-            for record in await transport.list_sessions():
+            listed = (
+                await transport.list_sessions(keys)
+                if keys is not None and isinstance(transport, GatewaySource)
+                else await transport.list_sessions()
+            )
+            for record in listed:
                 if record.key not in owner:
                     owner[record.key] = transport
                     records.append(record)
@@ -91,6 +106,13 @@ class OpenClawSource:
         if transport is None:
             raise KeyError(f"session {session.key!r} was not listed by this source")
         return await transport.fetch(session, cursor)
+
+    def changes(self) -> AsyncIterator[Change]:
+        """File changes when the store is read (it is preferred), else gateway events."""
+        if self.stores:
+            return store_changes(self.watch_dirs)
+        assert self.gateway is not None
+        return self.gateway.changes()
 
     async def aclose(self) -> None:
         for transport in [*self.stores, *([self.gateway] if self.gateway else [])]:
@@ -137,4 +159,15 @@ def from_config(kind: str, config: Mapping[str, Any]) -> OpenClawSource:
             list_page_size=int(config.get("list_page_size") or 200),
             history_page_size=int(config.get("history_page_size") or 200),
         )
-    return OpenClawSource(stores, gateway)
+    watch_dirs = (
+        [Path(config["state_dir"]).expanduser() / "agents"] if config.get("state_dir") else []
+    )
+    return OpenClawSource(stores, gateway, watch_dirs=watch_dirs)
+
+
+def _store_dirs(store: SessionSource) -> list[Path]:
+    if isinstance(store, SqliteStore):
+        return [store.path.parent]
+    if isinstance(store, LegacyStore):
+        return [store.sessions_json.parent, store.transcripts_dir]
+    return []

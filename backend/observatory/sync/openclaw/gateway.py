@@ -37,6 +37,9 @@ from observatory.sync.source import (
 )
 
 PROTOCOL_VERSION = 4
+# Markers the reader puts on the events queue (never a ``type`` the gateway sends).
+INVALID_FRAME = "observatory.invalid-frame"
+CLOSED = "observatory.closed"
 _AUTH_CODES = {"UNAUTHORIZED", "FORBIDDEN", "AUTH_FAILED", "INVALID_TOKEN", "AUTH_REQUIRED"}
 
 
@@ -76,10 +79,20 @@ class RpcError(SourceError):
 class GatewayRpc:
     """A connected protocol-v4 WebSocket client with request/response matching."""
 
-    def __init__(self, url: str, token: str | None, *, timeout: float = 15.0) -> None:
+    def __init__(
+        self,
+        url: str,
+        token: str | None,
+        *,
+        timeout: float = 15.0,
+        events: asyncio.Queue[dict[str, Any]] | None = None,
+    ) -> None:
         self.url = ws_url(url)
         self.token = token
         self.timeout = timeout
+        # Where pushed frames go (``type: event``, plus INVALID_FRAME / CLOSED markers); None:
+        # events are dropped, as a plain request/response client needs none of them.
+        self.events = events
         self.hello: dict[str, Any] = {}
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -183,9 +196,17 @@ class GatewayRpc:
             async for raw in ws:
                 try:
                     frame = json_loads(raw)
-                except ValueError:
+                    if not isinstance(frame, dict):
+                        raise ValueError(f"a frame must be an object, not {type(frame).__name__}")
+                except ValueError as exc:
+                    if self.events is not None:
+                        self.events.put_nowait(
+                            {"type": INVALID_FRAME, "error": str(exc)[:200], "raw": str(raw[:200])}
+                        )
                     continue
                 if frame.get("type") != "res":
+                    if self.events is not None and frame.get("type") == "event":
+                        self.events.put_nowait(frame)
                     continue
                 future = self._pending.pop(str(frame.get("id")), None)
                 if future is not None and not future.done():
@@ -196,6 +217,8 @@ class GatewayRpc:
             reason = f"gateway connection failed: {exc!r}"
         finally:
             self._closed_reason = reason
+            if self.events is not None:
+                self.events.put_nowait({"type": CLOSED, "reason": reason})
             for future in self._pending.values():
                 if not future.done():
                     future.set_exception(SourceUnavailable(reason))

@@ -12,7 +12,7 @@ transcript numbering; when a store transport is available it is preferred for th
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -31,6 +31,7 @@ from observatory.sync.openclaw.gateway import GatewayRpc, HistoryClient, RpcErro
 from observatory.sync.openclaw.mapping import ms, record_from_entry
 from observatory.sync.source import (
     Block,
+    Change,
     MessageContent,
     SessionRecord,
     SourceUnavailable,
@@ -104,7 +105,28 @@ class GatewaySource:
         complete = total is None or len(rows) >= int(total)
         return rows, complete
 
-    async def list_sessions(self) -> list[SessionRecord]:
+    async def _describe(self, keys: Collection[str]) -> dict[str, dict[str, Any]]:
+        """``sessions.describe`` per key: the same row ``sessions.list`` gives, for one key."""
+        rpc = await self._client()
+        rows: dict[str, dict[str, Any]] = {}
+        for key in sorted(keys):
+            try:
+                payload = await rpc.call("sessions.describe", {"key": key})
+            except RpcError as exc:
+                log.info("sessions.describe %s: %s", key, exc)  # gone, or not ours to read
+                continue
+            row = (payload or {}).get("session") if isinstance(payload, dict) else None
+            if isinstance(row, dict) and row.get("key") == key:
+                rows[key] = row
+        return rows
+
+    async def list_sessions(self, keys: Collection[str] | None = None) -> list[SessionRecord]:
+        if keys is not None:
+            # A pushed change: describe just those sessions. Without the usage summary every
+            # one of them is checked for hidden turns (one timeseries call each).
+            rows = await self._describe(keys)
+            self._usage = {}
+            return self._records(rows)
         rows, complete = await self._list_once()
         for _ in range(2):
             if complete:
@@ -113,6 +135,14 @@ class GatewaySource:
             rows.update(more)
         self.listing_complete = complete
         self._usage = await self._usage_by_key()
+        return self._records(rows)
+
+    def changes(self) -> AsyncIterator[Change]:
+        from observatory.sync.openclaw.watch import gateway_changes
+
+        return gateway_changes(self.url, self.token, rpc_timeout_s=self.timeout)
+
+    def _records(self, rows: dict[str, dict[str, Any]]) -> list[SessionRecord]:
         records = []
         for key, row in rows.items():
             fingerprint = ":".join(
