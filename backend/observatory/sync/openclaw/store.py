@@ -11,6 +11,7 @@ Up to 2026.7.1 the state was ``agents/<agent>/sessions/sessions.json`` plus one
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import os
 import random
@@ -21,6 +22,8 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import quote
+
+import zstandard
 
 from observatory.sync.openclaw.batch import WindowRead, build_batch
 from observatory.sync.openclaw.events import (
@@ -42,6 +45,7 @@ from observatory.sync.source import (
 
 SUPPORTED_SCHEMA_VERSIONS = frozenset({23})
 STORE_FILENAME = "openclaw-agent.sqlite"
+_ARCHIVE_ZSTD = zstandard.ZstdDecompressor()
 _T = TypeVar("_T")
 
 
@@ -127,6 +131,52 @@ class SqliteStore:
                 self._conn.close()
                 self._conn = None
 
+    # -- cold archives ----------------------------------------------------------------------------
+
+    def _cold_dir(self) -> Path:
+        # agents/<agent>/agent/openclaw-agent.sqlite -> agents/<agent>/sessions/cold/
+        return self.path.parent.parent / "sessions" / "cold"
+
+    def _cold_events(self, conn: sqlite3.Connection, sid: str, start: int) -> list[ParsedEvent]:
+        """Events at or after ``start`` that OpenClaw moved to cold storage for ``sid``.
+
+        ``session_transcript_cold_archives`` names one zstd JSONL archive per session id (the
+        same lines as a legacy transcript, the last one being ``last_seq``), kept as a file in
+        ``sessions/cold/`` or as ``archive_blob``; its ``transcript_events`` rows are gone.
+        """
+        row = conn.execute(
+            "SELECT archive_name, storage, archive_blob, event_count, last_seq "
+            "FROM session_transcript_cold_archives WHERE session_id = ?",
+            (sid,),
+        ).fetchone()
+        if row is None or int(row[4]) < start:
+            return []
+        name, storage, blob, count, last_seq = row[0], row[1], row[2], int(row[3]), int(row[4])
+        what = f"cold archive {name!r} of {sid}"
+        if storage == "sqlite" and blob is not None:
+            data = bytes(blob)
+        else:
+            if "/" in name or "\\" in name or name in (".", ".."):
+                raise SourceConfigError(f"{what}: refusing a path in the archive name")
+            path = self._cold_dir() / name
+            try:
+                data = path.read_bytes()
+            except FileNotFoundError as exc:
+                raise SourceUnavailable(f"{what} not found at {path}") from exc
+        lines = [ln for ln in _decompress_archive(data, what).splitlines() if ln.strip()]
+        if len(lines) != count:
+            raise SourceUnavailable(f"{what}: {len(lines)} lines, the store says {count}")
+        first = last_seq - count + 1
+        events = []
+        for offset, line in enumerate(lines):
+            seq = first + offset
+            if seq >= start:
+                try:
+                    events.append(parse_event(loads_event(line), seq))
+                except EventDecodeError as exc:
+                    raise SourceUnavailable(f"{what} seq {seq}: {exc}") from exc
+        return events
+
     # -- SessionSource --------------------------------------------------------------------------
 
     async def list_sessions(self) -> list[SessionRecord]:
@@ -180,15 +230,17 @@ class SqliteStore:
             reads = []
             for sid in ids:
                 start = int(known.get(sid, 0))
+                cold = self._cold_events(conn, sid, start)
                 rows = conn.execute(
                     "SELECT seq, event_json, event_zstd FROM transcript_events "
                     "WHERE session_id = ? AND seq >= ? ORDER BY seq",
                     (sid, start),
                 ).fetchall()
-                if not rows and sid in known:
+                if not rows and not cold and sid in known:
                     continue
-                events = [_parse_row(sid, seq, ej, ez) for seq, ej, ez in rows]
-                next_seq = rows[-1][0] + 1 if rows else start
+                hot = [_parse_row(sid, seq, ej, ez) for seq, ej, ez in rows]
+                events = cold + [e for e in hot if not cold or e.seq > cold[-1].seq]
+                next_seq = events[-1].seq + 1 if events else start
                 reads.append(WindowRead(sid, events, start, next_seq))
             return reads
 
@@ -210,6 +262,15 @@ def _what_is_wrong(exc: sqlite3.DatabaseError) -> str:
     return f"cannot be read as an OpenClaw agent store ({text})"
 
 
+def _decompress_archive(blob: bytes, what: str) -> bytes:
+    try:
+        # Stream-decompress: an archive frame may be written without its content size.
+        with _ARCHIVE_ZSTD.stream_reader(io.BytesIO(blob)) as reader:
+            return reader.read()
+    except zstandard.ZstdError as exc:
+        raise SourceUnavailable(f"{what}: bad zstd archive: {exc}") from exc
+
+
 def _parse_row(sid: str, seq: int, event_json: Any, event_zstd: Any) -> ParsedEvent:
     try:
         return parse_event(decode_row(event_json, event_zstd), seq)
@@ -226,8 +287,11 @@ def _list_rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
                    n.created_at, n.status AS node_status, n.created_via, n.label,
                    n.display_name, n.parent_session_key, n.spawned_by,
                    w.status AS window_status, w.channel, w.transcript_updated_at,
-                   (SELECT MAX(seq) FROM transcript_events t
-                     WHERE t.session_id = n.current_session_id) AS max_seq
+                   COALESCE(
+                     (SELECT MAX(seq) FROM transcript_events t
+                       WHERE t.session_id = n.current_session_id),
+                     (SELECT last_seq FROM session_transcript_cold_archives c
+                       WHERE c.session_id = n.current_session_id)) AS max_seq
               FROM session_nodes n
               LEFT JOIN session_windows w ON w.session_id = n.current_session_id
              ORDER BY n.session_key
