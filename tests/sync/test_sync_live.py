@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sync_helpers import POLICY, add_source, snapshot, source_row
 
 from observatory.sync.live import LiveSync
-from observatory.sync.runner import SourceReport, sync_once
+from observatory.sync.runner import SYNC_LOCK_CLASS, SourceReport, sync_once, sync_source
 
 MAIN = "agent:sofia:main"
 MAIN_SID = "15b6a2e8-2cda-4488-8add-f7cf4a717fdf"
@@ -290,3 +290,94 @@ async def test_gateway_bad_input_is_shown_never_fatal(
 
     assert await snapshot(engine, src) == baseline  # no run lost, none doubled
     assert json.dumps(baseline, default=str)  # rows are plain values
+
+
+async def test_legacy_transcript_rewritten_under_the_watcher(
+    clean_db: AsyncEngine, fixtures_dir: Path, tmp_path: Path
+) -> None:
+    """A transcript rewritten in place (same events, other byte layout) after part of it was
+    read: our byte offset no longer starts a line, so it is read again from the top."""
+    engine = clean_db
+    reference = await _reference(engine, fixtures_dir, tmp_path)
+    root = tmp_path / "watched"
+    root.mkdir()
+    path = _legacy_copy(fixtures_dir, root, main_lines=20)
+    src = await add_source(
+        engine,
+        "watched",
+        {
+            "sessions_json": str(root / "sessions.json"),
+            "transcripts_dir": str(root / "transcripts"),
+        },
+        kind="openclaw-store",
+    )
+    async with live(engine) as passes:
+        await passes.wait_for(ok_rescan)
+        lines = (fixtures_dir / "transcripts" / f"{MAIN_SID}.jsonl").read_text().splitlines()
+        spaced = "".join(
+            json.dumps(json.loads(line), indent=None, separators=(", ", ": ")) + "\n"
+            for line in lines
+        )
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(spaced)
+        os.replace(tmp, path)
+        report = await passes.wait_for(lambda r: r.outcome == "ok" and r.sessions_synced >= 1)
+        assert report.error is None
+    snap = await snapshot(engine, src)
+    assert snap["runs"] == reference["runs"]
+    assert [m[:8] + m[9:] for m in snap["messages"]] == [
+        m[:8] + m[9:] for m in reference["messages"]
+    ]
+
+
+async def test_pushed_pass_waits_for_a_running_pass(
+    clean_db: AsyncEngine, fixtures_dir: Path
+) -> None:
+    """Never two passes of a source at once: a pushed pass waits for the lock a full pass
+    holds (here: another connection), then runs; past its wait it reports busy."""
+    engine = clean_db
+    src = await add_source(
+        engine, "store", {"store_paths": [str(fixtures_dir / "sqlite" / "openclaw-agent.sqlite")]}
+    )
+    async with engine.connect() as holder:
+        await holder.execute(
+            text("SELECT pg_advisory_lock(:c, :s)"), {"c": SYNC_LOCK_CLASS, "s": src}
+        )
+        await holder.commit()
+        busy = await sync_source(
+            engine, src, policy=POLICY, keys=frozenset({MAIN}), pushed=True, lock_wait_s=0.2
+        )
+        assert busy.outcome == "busy"
+        waiting = asyncio.create_task(
+            sync_source(
+                engine, src, policy=POLICY, keys=frozenset({MAIN}), pushed=True, lock_wait_s=20
+            )
+        )
+        for _ in range(int(WAIT_S / 0.02)):  # condition wait: the pass is queued on the lock
+            if await _lock_waiters(engine):
+                break
+            await asyncio.sleep(0.02)
+        else:
+            pytest.fail("the pushed pass never waited for the lock")
+        assert not waiting.done()
+        await holder.execute(
+            text("SELECT pg_advisory_unlock(:c, :s)"), {"c": SYNC_LOCK_CLASS, "s": src}
+        )
+        await holder.commit()
+        report = await waiting
+    assert report.outcome == "ok" and report.sessions_synced == 1 and report.sessions_listed == 1
+    row = await source_row(engine, src)
+    assert row.last_success_at is None  # one session read: the source as a whole is not fresher
+
+
+async def _lock_waiters(engine: AsyncEngine) -> int:
+    async with engine.connect() as conn:
+        return int(
+            (
+                await conn.execute(
+                    text(
+                        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    )
+                )
+            ).scalar_one()
+        )

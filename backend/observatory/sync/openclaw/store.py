@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import os
 import random
 import sqlite3
@@ -20,7 +21,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, BinaryIO, TypeVar
 from urllib.parse import quote
 
 import zstandard
@@ -47,6 +48,7 @@ SUPPORTED_SCHEMA_VERSIONS = frozenset({23})
 STORE_FILENAME = "openclaw-agent.sqlite"
 _ARCHIVE_ZSTD = zstandard.ZstdDecompressor()
 _T = TypeVar("_T")
+log = logging.getLogger(__name__)
 
 
 class UnsupportedSchemaError(SourceConfigError):
@@ -394,6 +396,12 @@ class LegacyStore:
             path = self._transcript(sid)
             try:
                 with path.open("rb") as fh:
+                    if pos["offset"] and not _continues(fh, pos["offset"]):
+                        # Rewritten under us (shorter, or our offset is no longer a line
+                        # start): read it again from the top; runs upsert by id, and the
+                        # batch replaces the cached messages from seq 0.
+                        log.warning("%s was rewritten; reading it again from the start", path)
+                        pos = {"seq": 0, "offset": 0}
                     fh.seek(pos["offset"])
                     data = fh.read()
             except FileNotFoundError:
@@ -424,6 +432,14 @@ class LegacyStore:
                 offsets[seq] = base + at
             out.append((WindowRead(sid, events, pos["seq"], seq), offsets))
         return out
+
+
+def _continues(fh: BinaryIO, offset: int) -> bool:
+    """Whether ``offset`` (where our last read stopped) still ends a line of this file."""
+    if os.fstat(fh.fileno()).st_size < offset:
+        return False
+    fh.seek(offset - 1)
+    return fh.read(1) == b"\n"
 
 
 def _stat(path: Path) -> str | None:
