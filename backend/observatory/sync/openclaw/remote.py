@@ -105,6 +105,11 @@ class GatewaySource:
         complete = total is None or len(rows) >= int(total)
         return rows, complete
 
+    async def _methods(self) -> set[str]:
+        """The RPC methods the gateway advertised in ``hello-ok``."""
+        features = (await self._client()).hello.get("features") or {}
+        return set(features.get("methods") or []) if isinstance(features, dict) else set()
+
     async def _describe(self, keys: Collection[str]) -> dict[str, dict[str, Any]]:
         """``sessions.describe`` per key: the same row ``sessions.list`` gives, for one key."""
         rpc = await self._client()
@@ -121,7 +126,7 @@ class GatewaySource:
         return rows
 
     async def list_sessions(self, keys: Collection[str] | None = None) -> list[SessionRecord]:
-        if keys is not None:
+        if keys is not None and "sessions.describe" in await self._methods():
             # A pushed change: describe just those sessions. Without the usage summary every
             # one of them is checked for hidden turns (one timeseries call each).
             rows = await self._describe(keys)
