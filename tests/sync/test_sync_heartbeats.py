@@ -23,6 +23,7 @@ from openclaw_fake_gateway import serve as serve_gateway
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sync_helpers import POLICY, Clock, add_source, snapshot
 
+from observatory.settings import load_settings
 from observatory.sync.runner import sync_once
 
 MAIN = "agent:sofia:main"
@@ -110,7 +111,7 @@ async def test_back_to_back_heartbeats_stay_two_runs(
     remote = await add_source(
         engine, "gateway", {"gateway_url": gateway, "token": TOKEN, "timeout": 2}
     )
-    report = await sync_once(engine, policy=POLICY, clock=Clock(), force=True)
+    report = await sync_once(engine, load_settings(), policy=POLICY, clock=Clock(), force=True)
     assert report.ok, report
     a, b = await snapshot(engine, store), await snapshot(engine, remote)
 

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sync_helpers import POLICY, add_source, snapshot, source_row
 
+from observatory.settings import load_settings
 from observatory.sync.live import LiveSync
 from observatory.sync.runner import SYNC_LOCK_CLASS, SourceReport, sync_once, sync_source
 
@@ -100,7 +101,9 @@ async def _reference(engine: AsyncEngine, fixtures_dir: Path, tmp_path: Path) ->
         },
         kind="openclaw-store",
     )
-    report = await sync_once(engine, policy=POLICY, force=True, names=["reference"])
+    report = await sync_once(
+        engine, load_settings(), policy=POLICY, force=True, names=["reference"]
+    )
     assert report.ok, report
     snap = await snapshot(engine, src)
     await disable(engine, src)  # only the source under test is watched
@@ -225,7 +228,9 @@ async def test_gateway_event_syncs_just_that_session(
     fake, url = gateway
     engine = clean_db
     ref = await add_source(engine, "reference", gateway_config(url))
-    assert (await sync_once(engine, policy=POLICY, force=True, names=["reference"])).ok
+    assert (
+        await sync_once(engine, load_settings(), policy=POLICY, force=True, names=["reference"])
+    ).ok
     reference = await snapshot(engine, ref)
 
     full = _cut_main(fake, 1795570700000)  # after the heartbeat, before the compaction
