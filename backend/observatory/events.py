@@ -27,7 +27,7 @@ from observatory.settings import Settings
 log = logging.getLogger(__name__)
 
 CHANNEL = "observatory_events"
-KINDS = ("session_created", "session_updated", "sync_status", "api_key")
+KINDS = ("session_created", "session_updated", "sync_status", "api_key", "alert_fired")
 
 
 @dataclass(frozen=True)
