@@ -83,9 +83,7 @@ def upgrade() -> None:
             "created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False
         ),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
-        _check(
-            "ck_outbox_deliveries_delivery_status", "status", ("pending", "delivered", "dead")
-        ),
+        _check("ck_outbox_deliveries_delivery_status", "status", ("pending", "delivered", "dead")),
         sa.ForeignKeyConstraint(
             ["endpoint_id"],
             ["webhook_endpoints.id"],
@@ -185,7 +183,10 @@ def upgrade() -> None:
         sa.Column("resolved_at", sa.DateTime(timezone=True), nullable=True),
         _check("ck_alerts_alert_state", "state", ("firing", "resolved")),
         sa.ForeignKeyConstraint(
-            ["rule_id"], ["alert_rules.id"], name="fk_alerts_rule_id_alert_rules", ondelete="CASCADE"
+            ["rule_id"],
+            ["alert_rules.id"],
+            name="fk_alerts_rule_id_alert_rules",
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name="pk_alerts"),
     )

@@ -141,7 +141,7 @@ async def _sync_stale(db: AsyncSession, rule: AlertRule, now: datetime) -> list[
     return out
 
 
-_DISAGREEMENT = f"""
+_DISAGREEMENT = """
 WITH human AS (
   SELECT DISTINCT ON (session_id, coalesce(run_id, 0)) session_id, run_id, verdict
   FROM reviews WHERE reviewer_kind = 'human'

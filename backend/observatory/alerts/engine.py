@@ -124,16 +124,16 @@ async def _transition(
             await enqueue(db, TOPIC, f"alert:{alert.id}:firing", payload(alert, rule))
         result.fired.append(alert.id)
     for subject, alert in firing.items():
-        obs = observed.get(subject)
-        if obs is not None and (
-            obs.sample < rule.min_sample or obs.value >= threshold * rule.resolve_ratio
+        current = observed.get(subject)
+        if current is not None and (
+            current.sample < rule.min_sample or current.value >= threshold * rule.resolve_ratio
         ):
-            alert.value = obs.value  # still firing (or undecided): keep the latest value
+            alert.value = current.value  # still firing (or undecided): keep the latest value
             continue
         alert.state = AlertState.RESOLVED
         alert.resolved_at = now
-        if obs is not None:
-            alert.value = obs.value
+        if current is not None:
+            alert.value = current.value
         await db.flush()
         if not alert.silenced:
             await enqueue(db, TOPIC, f"alert:{alert.id}:resolved", payload(alert, rule))

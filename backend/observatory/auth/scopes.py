@@ -21,7 +21,13 @@ class Scope(StrEnum):
 
 
 _VIEWER = frozenset(
-    {Scope.SESSIONS_READ, Scope.REVIEWS_READ, Scope.METRICS_READ, Scope.SYNC_READ, Scope.ALERTS_READ}
+    {
+        Scope.SESSIONS_READ,
+        Scope.REVIEWS_READ,
+        Scope.METRICS_READ,
+        Scope.SYNC_READ,
+        Scope.ALERTS_READ,
+    }
 )
 _REVIEWER = _VIEWER | {Scope.REVIEWS_WRITE}
 _OPERATOR = _REVIEWER | {Scope.SYNC_WRITE, Scope.SESSIONS_WRITE, Scope.ALERTS_WRITE}

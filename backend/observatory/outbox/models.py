@@ -84,9 +84,7 @@ class OutboxDelivery(Base):
     )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
-    endpoint_id: Mapped[int] = mapped_column(
-        ForeignKey("webhook_endpoints.id", ondelete="CASCADE")
-    )
+    endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"))
     topic: Mapped[str] = mapped_column(String(50))
     idempotency_key: Mapped[str] = mapped_column(String(200))
     payload: Mapped[dict[str, Any]]

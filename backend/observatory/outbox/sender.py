@@ -57,8 +57,8 @@ async def enqueue(db: AsyncSession, topic: str, key: str, payload: dict[str, Any
     result = await db.execute(
         text(
             "INSERT INTO outbox_deliveries (endpoint_id, topic, idempotency_key, payload) "
-            "SELECT id, :topic, :key, CAST(:payload AS jsonb) FROM webhook_endpoints "
-            "WHERE enabled AND :topic = ANY(topics) "
+            "SELECT id, CAST(:topic AS text), :key, CAST(:payload AS jsonb) "
+            "FROM webhook_endpoints WHERE enabled AND CAST(:topic AS text) = ANY(topics) "
             "ON CONFLICT (endpoint_id, idempotency_key) DO NOTHING"
         ),
         {"topic": topic, "key": key, "payload": json.dumps(payload, default=str)},
