@@ -221,3 +221,15 @@ class OutboxSender:
             if not sent:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), idle_s)
+
+
+async def run_outbox(
+    factory: async_sessionmaker[AsyncSession],
+    stop: asyncio.Event,
+    *,
+    poll_s: float,
+    policy: OutboxPolicy,
+) -> None:
+    """The sender with its own HTTP client, for the app's background tasks."""
+    async with httpx.AsyncClient(follow_redirects=False) as client:
+        await OutboxSender(factory, client, policy).run(stop, idle_s=poll_s)
