@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from observatory.db.engine import asyncpg_dsn
+from observatory.monitoring import prom
 from observatory.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -127,10 +129,12 @@ class EventHub:
     def subscribe(self, *kinds: str) -> Any:
         sub = Subscription(self, frozenset(kinds or KINDS), self._queue_size)
         self._subs.add(sub)
+        prom.subscribers.inc()
         try:
             yield sub
         finally:
             self._subs.discard(sub)
+            prom.subscribers.dec()
 
     @property
     def subscriber_count(self) -> int:
@@ -148,6 +152,8 @@ class EventHub:
             log.warning("ignoring malformed event payload %r", payload[:200])
             return
         self._last_seen = datetime.now(UTC)
+        if isinstance(data.get("at"), int | float):
+            prom.event_delay_seconds.observe(max(0.0, time.time() - data["at"]))
         self._dispatch(event)
 
     def _on_termination(self, _conn: Any) -> None:

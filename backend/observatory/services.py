@@ -123,6 +123,7 @@ def _background_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.T
 def _alert_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.Task[Any]]:
     """Every worker evaluates (an advisory lock picks one per pass) and sends (SKIP LOCKED)."""
     from observatory.alerts.engine import run_alerts
+    from observatory.monitoring import gauges
     from observatory.outbox.sender import OutboxPolicy, run_outbox
 
     s = services.settings
@@ -133,7 +134,8 @@ def _alert_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.Task[A
     )
     return [
         asyncio.create_task(
-            run_alerts(services.session_factory, stop, s.alerts_interval_s), name="alerts"
+            run_alerts(services.session_factory, stop, s.alerts_interval_s, on_pass=gauges.refresh),
+            name="alerts",
         ),
         asyncio.create_task(
             run_outbox(services.session_factory, stop, poll_s=s.outbox_poll_s, policy=policy),

@@ -1,5 +1,8 @@
 """alerts and the webhook outbox: rules, silences, alert history, endpoints, deliveries
 
+Every NOTIFY payload now also carries `at`, the writing transaction's start (epoch seconds), so
+workers can measure NOTIFY-to-delivery delay; it is the transaction's time, not the statement's,
+so identical payloads in one transaction still collapse into one notification.
 Alerts NOTIFY `alert_fired` (through the same chunked NOTIFY function as sessions) so the
 `alertFired` subscription works on every API worker. The outbox is generic (topics): alert
 deliveries today, session/run webhooks later.
@@ -25,6 +28,23 @@ def _check(name: str, column: str, values: Sequence[str]) -> sa.CheckConstraint:
     listed = ", ".join(f"'{v}'" for v in values)
     return sa.CheckConstraint(f"{column} IN ({listed})", name=name)
 
+
+NOTIFY_IDS = """
+CREATE OR REPLACE FUNCTION observatory_notify_ids(kind text, ids bigint[]) RETURNS void
+        LANGUAGE plpgsql AS $$
+        DECLARE
+          chunk bigint[];
+          i int := 1;
+        BEGIN
+          IF ids IS NULL THEN RETURN; END IF;
+          WHILE i <= coalesce(array_length(ids, 1), 0) LOOP
+            chunk := ids[i:i + 399];
+            PERFORM pg_notify('observatory_events', json_build_object('kind', kind, 'ids', chunk%s)::text);
+            i := i + 400;
+          END LOOP;
+        END $$
+"""
+AT = ", 'at', round(extract(epoch FROM now())::numeric, 6)"
 
 KINDS = (
     "heartbeat_missed",
@@ -198,6 +218,7 @@ def upgrade() -> None:
         unique=True,
         postgresql_where=sa.text("state = 'firing'"),
     )
+    op.execute(NOTIFY_IDS % AT)
     op.execute(
         """
         CREATE FUNCTION observatory_alerts_inserted() RETURNS trigger
@@ -221,6 +242,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.execute("DROP TRIGGER IF EXISTS alerts_inserted ON alerts")
     op.execute("DROP FUNCTION IF EXISTS observatory_alerts_inserted()")
+    op.execute(NOTIFY_IDS % "")
     op.drop_index("uq_alerts_firing_subject", table_name="alerts")
     op.drop_index("ix_alerts_fired_at", table_name="alerts")
     op.drop_table("alerts")

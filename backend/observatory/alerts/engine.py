@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -144,17 +145,18 @@ async def run_alerts(
     factory: async_sessionmaker[AsyncSession],
     stop: asyncio.Event,
     interval_s: float,
-    on_pass: Any = None,
+    on_pass: Callable[[AsyncSession, PassResult], Awaitable[None]] | None = None,
 ) -> None:
-    """Evaluate every ``interval_s`` until ``stop`` (each worker; the lock picks one per pass)."""
+    """Evaluate every ``interval_s`` until ``stop`` (each worker; the lock picks one per pass).
+    ``on_pass`` runs in the pass's transaction (the metrics gauges use it)."""
     while not stop.is_set():
         try:
             async with factory() as db, db.begin():
                 result = await evaluate(db)
+                if on_pass is not None:
+                    await on_pass(db, result)
             if result.fired or result.resolved:
                 log.info("alerts: %d fired, %d resolved", len(result.fired), len(result.resolved))
-            if on_pass is not None:
-                await on_pass(result)
         except Exception:  # keep evaluating after a database hiccup
             log.exception("alert evaluation failed")
         with contextlib.suppress(TimeoutError):

@@ -25,6 +25,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from observatory.monitoring import prom
 from observatory.outbox.models import EndpointFormat
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,7 @@ class OutboxSender:
                 error = f"HTTP {status}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:500]
+        prom.outbox_deliveries.labels("ok" if error is None else "failed").inc()
         await self._record(c, status, error)
 
     async def _record(self, c: _Claimed, status: int | None, error: str | None) -> None:
