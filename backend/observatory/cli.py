@@ -320,7 +320,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_export_schema)
 
-    for module in ("observatory.sync.cli", "observatory.review.cli"):
+    for module in ("observatory.sync.cli", "observatory.review.cli", "observatory.export.cli"):
         try:
             register = __import__(module, fromlist=["register_cli"]).register_cli
         except (ImportError, AttributeError):
