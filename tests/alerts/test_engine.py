@@ -84,6 +84,12 @@ async def test_silenced_alerts_are_recorded_but_not_delivered(
         keys = list(await db.scalars(select(OutboxDelivery.idempotency_key)))
         assert keys == [f"alert:{by_agent['max'].id}:firing"]
 
+        # Switching the rule off resolves its firing alerts (only the unsilenced one is sent).
+        await db.execute(text("UPDATE alert_rules SET enabled = false"))
+        assert sorted((await evaluate(db, NOW)).resolved) == sorted(a.id for a in by_agent.values())
+        keys = list(await db.scalars(select(OutboxDelivery.idempotency_key)))
+        assert sorted(keys) == [f"alert:{by_agent['max'].id}:{s}" for s in ("firing", "resolved")]
+
 
 async def test_one_evaluator_at_a_time(factory: async_sessionmaker[AsyncSession]) -> None:
     async with factory() as first, first.begin():

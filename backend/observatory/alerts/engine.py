@@ -81,6 +81,14 @@ async def evaluate(db: AsyncSession, now: datetime | None = None) -> PassResult:
             )
         ).all()
     )
+    # A rule switched off ends its episodes (receivers get "resolved", nothing stays firing).
+    orphaned = await db.execute(
+        select(Alert, AlertRule)
+        .join(AlertRule, AlertRule.id == Alert.rule_id)
+        .where(Alert.state == AlertState.FIRING, AlertRule.enabled.is_(False))
+    )
+    for alert, rule in orphaned.all():
+        await _resolve(db, alert, rule, now, result)
     for rule in rules:
         observed = {o.subject: o for o in await MEASURES[rule.kind](db, rule, now)}
         firing = {
@@ -131,14 +139,20 @@ async def _transition(
         ):
             alert.value = current.value  # still firing (or undecided): keep the latest value
             continue
-        alert.state = AlertState.RESOLVED
-        alert.resolved_at = now
         if current is not None:
             alert.value = current.value
-        await db.flush()
-        if not alert.silenced:
-            await enqueue(db, TOPIC, f"alert:{alert.id}:resolved", payload(alert, rule))
-        result.resolved.append(alert.id)
+        await _resolve(db, alert, rule, now, result)
+
+
+async def _resolve(
+    db: AsyncSession, alert: Alert, rule: AlertRule, now: datetime, result: PassResult
+) -> None:
+    alert.state = AlertState.RESOLVED
+    alert.resolved_at = now
+    await db.flush()
+    if not alert.silenced:
+        await enqueue(db, TOPIC, f"alert:{alert.id}:resolved", payload(alert, rule))
+    result.resolved.append(alert.id)
 
 
 async def run_alerts(

@@ -43,6 +43,8 @@ def _text(value: str, field: str, maximum: int = 200, *, empty: bool = False) ->
     value = value.strip()
     if (not value and not empty) or len(value) > maximum:
         raise BadUserInput(f"{field} must be 1 to {maximum} characters", field=field)
+    if "\x00" in value:  # PostgreSQL text cannot hold NUL
+        raise BadUserInput(f"{field} must not contain NUL characters", field=field)
     return value
 
 
@@ -51,8 +53,9 @@ def _agent(value: str | None, field: str = "input.agentId") -> str | None:
 
 
 def _validate_rule(i: AlertRuleInput) -> None:
-    if not math.isfinite(i.threshold) or not 0 < i.threshold <= 1e12:
-        raise BadUserInput("threshold must be > 0", field="input.threshold")
+    # Numeric(18, 6) holds < 1e12.
+    if not math.isfinite(i.threshold) or not 0 < i.threshold <= 1e11:
+        raise BadUserInput("threshold must be > 0 and at most 1e11", field="input.threshold")
     if i.kind in RATE_KINDS and i.threshold > 1:
         raise BadUserInput("a rate threshold is a share in (0, 1]", field="input.threshold")
     if not 60 <= i.window_seconds <= 31 * 86400:
@@ -232,6 +235,8 @@ class AlertsMutation:
         if not input.topics:
             raise BadUserInput("at least one topic", field="input.topics")
         secret = input.signing_secret
+        if secret is not None:
+            secret = _text(secret, "input.signingSecret")
         if secret is not None and not 16 <= len(secret) <= 200:
             raise BadUserInput(
                 "signingSecret must be 16 to 200 characters", field="input.signingSecret"
