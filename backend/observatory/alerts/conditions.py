@@ -80,6 +80,14 @@ async def _stalled(db: AsyncSession, rule: AlertRule, now: datetime) -> list[Obs
 _AGENT = "(CAST(:agent AS text) IS NULL OR agent_id = :agent)"
 
 
+def _span(seconds: int) -> str:
+    if seconds % 86400 == 0:
+        return f"{seconds // 86400} d"
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    return f"{seconds // 60} min"
+
+
 async def _failure_rate(db: AsyncSession, rule: AlertRule, now: datetime) -> list[Observation]:
     rows = await db.execute(
         text(
@@ -96,7 +104,7 @@ async def _failure_rate(db: AsyncSession, rule: AlertRule, now: datetime) -> lis
             r.failed / r.n,
             r.n,
             f"{r.agent_id}: {r.failed} of {r.n} runs failed in the last "
-            f"{rule.window_s // 60} min ({100 * r.failed / r.n:.0f}%)",
+            f"{_span(rule.window_s)} ({100 * r.failed / r.n:.0f}%)",
         )
         for r in rows
     ]

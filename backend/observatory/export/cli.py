@@ -54,7 +54,6 @@ def cmd_export(args: argparse.Namespace) -> int:
 @contextlib.contextmanager
 def _writer(what: What, fmt: Format, out: str) -> Iterator[tuple[Writer, str]]:
     cols = columns(what)
-    names = [c.name for c in cols]
     if fmt is Format.PARQUET:
         path = str(Path(out) / f"{what.value}.parquet")
         pw = ParquetWriter(path, cols)
@@ -69,9 +68,7 @@ def _writer(what: What, fmt: Format, out: str) -> Iterator[tuple[Writer, str]]:
     else:
         path = str(Path(out) / f"{what.value}.{fmt.value}")
         handle = open(path, "w", newline="", encoding="utf-8")
-    writer: Writer = (
-        CsvWriter(handle, names) if fmt is Format.CSV else JsonLinesWriter(handle, names)
-    )
+    writer: Writer = CsvWriter(handle, cols) if fmt is Format.CSV else JsonLinesWriter(handle, cols)
     try:
         yield writer, path
     finally:

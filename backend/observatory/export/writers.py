@@ -7,13 +7,15 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from decimal import Decimal
 from enum import Enum, StrEnum
 from typing import IO, Any, Protocol
 
 from sqlalchemy import (
+    ARRAY,
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -51,6 +53,42 @@ def cell(value: Any) -> str:
     return str(plain(value))
 
 
+Convert = Callable[[Any], Any]
+
+
+def _converters(cols: Sequence[Column[Any]], *, text_json: bool) -> list[Convert | None]:
+    """Per column, the conversion its type needs (None: the value is written as it comes;
+    our enums are StrEnums, which csv and json already write as their value). Decided once
+    from the column types, not per value: the writers touch every cell."""
+    out: list[Convert | None] = []
+    for c in cols:
+        t = c.type
+        if isinstance(t, DateTime):
+            out.append(lambda v: None if v is None else v.isoformat())
+        elif isinstance(t, Numeric) and not isinstance(t, Float):
+            out.append(lambda v: None if v is None else str(v))
+        elif text_json and isinstance(t, JSON | ARRAY):
+            out.append(
+                lambda v: (
+                    None if v is None else json.dumps(v, ensure_ascii=False, separators=(",", ":"))
+                )
+            )
+        else:
+            out.append(None)
+    return out
+
+
+def _apply(rows: Sequence[Sequence[Any]], conv: list[Convert | None]) -> list[list[Any]]:
+    pairs = [(i, f) for i, f in enumerate(conv) if f is not None]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, f in pairs:
+            values[i] = f(values[i])
+        out.append(values)
+    return out
+
+
 class Writer(Protocol):
     def write(self, rows: Sequence[Sequence[Any]]) -> None: ...
 
@@ -58,27 +96,34 @@ class Writer(Protocol):
 
 
 class JsonLinesWriter:
-    def __init__(self, out: IO[str], names: list[str]) -> None:
+    def __init__(self, out: IO[str], cols: Sequence[Column[Any]]) -> None:
         self.out = out
-        self.names = names
+        self.names = [c.name for c in cols]
+        self.conv = _converters(cols, text_json=False)
 
     def write(self, rows: Sequence[Sequence[Any]]) -> None:
-        for row in rows:
-            record = {n: plain(v) for n, v in zip(self.names, row, strict=True)}
-            self.out.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        dumps = json.dumps
+        names = self.names
+        self.out.writelines(
+            dumps(dict(zip(names, values, strict=True)), ensure_ascii=False, default=str) + "\n"
+            for values in _apply(rows, self.conv)
+        )
 
     def close(self) -> None:
         self.out.flush()
 
 
 class CsvWriter:
-    def __init__(self, out: IO[str], names: list[str]) -> None:
+    """CSV with a header row; csv writes None as an empty cell and numbers with str()."""
+
+    def __init__(self, out: IO[str], cols: Sequence[Column[Any]]) -> None:
         self.out = out
         self.csv = csv.writer(out)
-        self.csv.writerow(names)
+        self.csv.writerow([c.name for c in cols])
+        self.conv = _converters(cols, text_json=True)
 
     def write(self, rows: Sequence[Sequence[Any]]) -> None:
-        self.csv.writerows([cell(v) for v in row] for row in rows)
+        self.csv.writerows(_apply(rows, self.conv))
 
     def close(self) -> None:
         self.out.flush()

@@ -11,6 +11,7 @@ from strawberry.types import Info
 
 from observatory.auth.scopes import Scope
 from observatory.db.models import Session
+from observatory.export.tables import What, table
 from observatory.export.writers import CsvWriter
 from observatory.graphql.errors import BadUserInput
 from observatory.graphql.permissions import scoped
@@ -50,7 +51,8 @@ class ExportQuery:
             stmt = stmt.where(and_(*conds))
         stmt = stmt.order_by(Session.started_at.desc(), Session.id.desc()).limit(limit + 1)
         buffer = io.StringIO()
-        writer = CsvWriter(buffer, list(COLUMNS))
+        sessions = table(What.SESSIONS)
+        writer = CsvWriter(buffer, [sessions.c[c] for c in COLUMNS])
         async with info.context.db() as db:
             rows = (await db.execute(stmt)).all()
         writer.write(rows[:limit])
