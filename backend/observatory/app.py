@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, run_background: bool = True)
             yield
         await services.keys.flush()
         await engine.dispose()
+        prom.process_exiting()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})

@@ -202,6 +202,16 @@ class EventHub:
             ).all()
             sources = (await db.execute(text("SELECT id FROM sync_sources"))).scalars().all()
             keys = (await db.execute(text("SELECT id FROM api_keys"))).scalars().all()
+            alerts = (
+                (
+                    await db.execute(
+                        text("SELECT id FROM alerts WHERE fired_at >= :since ORDER BY id"),
+                        {"since": since},
+                    )
+                )
+                .scalars()
+                .all()
+            )
         created = tuple(r.id for r in rows if r.is_new)
         updated = tuple(r.id for r in rows if not r.is_new)
         if created:
@@ -212,4 +222,6 @@ class EventHub:
             self._dispatch(Event("sync_status", tuple(sources)))
         if keys:  # revocations meanwhile: every key is re-read (cached keys, open sockets)
             self._dispatch(Event("api_key", tuple(keys)))
+        if alerts:
+            self._dispatch(Event("alert_fired", tuple(alerts)))
         self._last_seen = datetime.now(UTC)

@@ -124,6 +124,12 @@ def prepare_multiprocess_metrics(data_dir: Path) -> Path:
     return path
 
 
+def process_exiting() -> None:
+    """A worker stopping: drop its live gauges (pool use, subscribers) from the merged view."""
+    if os.environ.get(MULTIPROC_ENV):
+        _mp.mark_process_dead(os.getpid())
+
+
 def exposition() -> tuple[bytes, str]:
     """The scrape body: merged over worker processes when multiprocess mode is on."""
     if os.environ.get(MULTIPROC_ENV):
