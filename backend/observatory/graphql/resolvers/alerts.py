@@ -19,12 +19,11 @@ from observatory.alerts.models import AlertRuleKind, AlertState
 from observatory.alerts.models import AlertSilence as AlertSilenceRow
 from observatory.auth.scopes import Scope
 from observatory.graphql.errors import BadUserInput, Conflict, NotFound
-from observatory.graphql.pagination import decode_cursor, encode_cursor, page_size, parse_id
+from observatory.graphql.pagination import Key, keyset_page, parse_id
 from observatory.graphql.permissions import scoped, scoped_mutation
 from observatory.graphql.types.alerts import (
     Alert,
     AlertConnection,
-    AlertEdge,
     AlertRule,
     AlertRuleInput,
     AlertSilence,
@@ -32,7 +31,6 @@ from observatory.graphql.types.alerts import (
     WebhookEndpoint,
     WebhookEndpointInput,
 )
-from observatory.graphql.types.connections import PageInfo
 from observatory.outbox.models import WebhookEndpoint as EndpointRow
 
 MAX_RULES = 500
@@ -102,7 +100,6 @@ class AlertsQuery:
         first: int | None = None,
         after: str | None = None,
     ) -> AlertConnection:
-        limit = page_size(first, info.context.settings.max_page_size)
         conds: list[Any] = []
         if state is not None:
             conds.append(AlertRow.state == state)
@@ -113,28 +110,12 @@ class AlertsQuery:
         base: Select[Any] = select(AlertRow)
         if conds:
             base = base.where(and_(*conds))
-        stmt = select(AlertRow, AlertRuleRow).join(
-            AlertRuleRow, AlertRuleRow.id == AlertRow.rule_id
+        page = await keyset_page(
+            info, base, [Key(AlertRow.id, "int")], first=first, after=after, descending=True
         )
-        if conds:
-            stmt = stmt.where(and_(*conds))
-        cursor = decode_cursor(after, 1)
-        if cursor is not None:
-            stmt = stmt.where(AlertRow.id < parse_id(cursor[0], "after"))
-        stmt = stmt.order_by(AlertRow.id.desc()).limit(limit + 1)
-        async with info.context.db() as db:
-            rows = (await db.execute(stmt)).all()
-        edges = [
-            AlertEdge(cursor=encode_cursor(a.id), node=Alert.from_row(a, r))
-            for a, r in rows[:limit]
-        ]
-        return AlertConnection(
-            edges=edges,
-            page_info=PageInfo(
-                has_next_page=len(rows) > limit, end_cursor=edges[-1].cursor if edges else None
-            ),
-            _count_stmt=base,
-        )
+        # The page's rules in one query (a page names a handful of rules).
+        rules = await _rules_by_id(info, {a.rule_id for a in page.rows})
+        return AlertConnection.of(page, lambda a: Alert.from_row(a, rules[a.rule_id]))
 
     @scoped(Scope.ALERTS_READ, description="Silences that have not ended yet.")
     async def alert_silences(self, info: Info) -> list[AlertSilence]:
@@ -287,6 +268,14 @@ class AlertsMutation:
             if gone.first() is None:
                 raise NotFound(f"no webhook endpoint with id {id}", field="id")
         return id
+
+
+async def _rules_by_id(info: Info, ids: set[int]) -> dict[int, AlertRuleRow]:
+    if not ids:
+        return {}
+    async with info.context.db() as db:
+        rows = await db.scalars(select(AlertRuleRow).where(AlertRuleRow.id.in_(ids)))
+        return {r.id: r for r in rows}
 
 
 async def alerts_by_id(info: Info, ids: tuple[int, ...]) -> list[Alert]:

@@ -11,7 +11,7 @@ from observatory.alerts.models import Alert as AlertRow
 from observatory.alerts.models import AlertRule as AlertRuleRow
 from observatory.alerts.models import AlertRuleKind, AlertState
 from observatory.alerts.models import AlertSilence as AlertSilenceRow
-from observatory.graphql.types.connections import Connection, Edge
+from observatory.graphql.types.connections import Connection
 from observatory.outbox.models import EndpointFormat
 from observatory.outbox.models import WebhookEndpoint as EndpointRow
 
@@ -89,9 +89,6 @@ class Alert:
             fired_at=r.fired_at,
             resolved_at=r.resolved_at,
         )
-
-
-AlertEdge = Edge[Alert]
 
 
 @strawberry.type
