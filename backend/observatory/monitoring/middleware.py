@@ -51,16 +51,18 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if scope["type"] == "http" and scope.get("path") != "/metrics":
+                took = round((time.perf_counter() - started) * 1000, 2)
                 access.info(
-                    "%s %s %s",
+                    "%s %s %s %.1f ms",
                     scope.get("method"),
                     scope.get("path"),
                     status["code"],
+                    took,
                     extra={
                         "method": scope.get("method"),
                         "path": scope.get("path"),
                         "status": status["code"],
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                        "duration_ms": took,
                     },
                 )
             current.reset(token)
