@@ -145,10 +145,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from observatory.db.migrate import upgrade
-    from observatory.monitoring.logs import log_config
+    from observatory.monitoring.logs import configure, log_config
     from observatory.monitoring.prom import prepare_multiprocess_metrics
 
     settings, url = _settings_and_url(args)
+    if settings.log_format == "json":  # from the first line on (migrations, demo load)
+        configure(settings.log_format, "info")
     host = args.host or settings.host
     port = args.port or settings.port
     if not args.no_migrate:
