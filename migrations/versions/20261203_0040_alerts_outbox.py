@@ -8,7 +8,7 @@ Alerts NOTIFY `alert_fired` (through the same chunked NOTIFY function as session
 deliveries today, session/run webhooks later.
 
 Revision ID: 0040
-Revises: 0030
+Revises: 0035
 Create Date: 2026-12-03
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0040"
-down_revision: str | None = "0030"
+down_revision: str | None = "0035"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
