@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import gc
+import hmac
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
@@ -20,6 +22,8 @@ from observatory.auth.keys import KeyResolver
 from observatory.db.engine import make_engine, make_session_factory
 from observatory.db.replicas import ReadPool
 from observatory.demo import loading_marker
+from observatory.monitoring import prom
+from observatory.monitoring.middleware import RequestContextMiddleware
 from observatory.runtime import database_url
 from observatory.services import Services
 from observatory.settings import Settings, load_settings
@@ -58,9 +62,27 @@ def create_app(settings: Settings | None = None, *, run_background: bool = True)
             yield
         await services.keys.flush()
         await engine.dispose()
+        prom.process_exiting()
 
     async def healthz(request: Request) -> Response:
         return JSONResponse({"status": "ok"})
+
+    async def metrics(request: Request) -> Response:
+        # No key configured: no /metrics (it reveals agent names and traffic).
+        key = settings.metrics_key
+        if not key:
+            return JSONResponse({"error": "not found"}, status_code=404)
+        scheme, _, given = (request.headers.get("authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(
+            given.strip().encode(), key.encode()
+        ):
+            return JSONResponse({"error": "a valid metrics key is required"}, status_code=401)
+        services: Services = request.app.state.services
+        pool = services.engine.pool
+        prom.db_pool_checked_out.set(pool.checkedout())  # type: ignore[attr-defined]
+        prom.db_pool_size.set(pool.size())  # type: ignore[attr-defined]
+        body, content_type = prom.exposition()
+        return Response(body, media_type=content_type)
 
     async def readyz(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -96,11 +118,14 @@ def create_app(settings: Settings | None = None, *, run_background: bool = True)
         Route("/healthz", healthz),
         Route("/readyz", readyz),
         Route("/status", status),
+        Route("/metrics", metrics),
         Route("/graphql", gql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", gql),
     ]
     routes += _spa_routes(settings.frontend_dir)
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(
+        routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContextMiddleware)]
+    )
 
 
 def _spa_routes(dist: Path | None) -> list[Route | Mount | WebSocketRoute]:

@@ -145,8 +145,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from observatory.db.migrate import upgrade
+    from observatory.monitoring.logs import configure, log_config
+    from observatory.monitoring.prom import prepare_multiprocess_metrics
 
     settings, url = _settings_and_url(args)
+    if settings.log_format == "json":  # from the first line on (migrations, demo load)
+        configure(settings.log_format, "info")
     host = args.host or settings.host
     port = args.port or settings.port
     if not args.no_migrate:
@@ -181,6 +185,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     os.environ["OBSERVATORY_DATABASE_URL"] = url  # workers and the app factory read it
+    workers = args.workers or settings.workers
+    if workers > 1:
+        prepare_multiprocess_metrics(settings.data_dir)
     # uvicorn shuts down gracefully on SIGTERM, then re-raises it: with the default handler the
     # process dies there and atexit never stops the embedded PostgreSQL. Exit normally instead.
     signal.signal(signal.SIGTERM, _exit_on_signal)
@@ -189,9 +196,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         factory=True,
         host=host,
         port=port,
-        workers=args.workers or settings.workers,
-        # Levels come from the config (quiet start); log_level would override them.
-        log_config=uvicorn_log_config(settings.log_level),
+        workers=workers,
+        # Levels come from the config (quiet start); log_level would override them. JSON
+        # format: our config (request context on every record) at the same level.
+        log_config=(
+            log_config(settings.log_format, settings.log_level)
+            if settings.log_format == "json"
+            else uvicorn_log_config(settings.log_level)
+        ),
         log_level=None,
         lifespan="on",
         # Payloads are small JSON; compressing each frame costs more CPU than it saves.
@@ -310,7 +322,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_export_schema)
 
-    for module in ("observatory.sync.cli", "observatory.review.cli"):
+    for module in ("observatory.sync.cli", "observatory.review.cli", "observatory.export.cli"):
         try:
             register = __import__(module, fromlist=["register_cli"]).register_cli
         except (ImportError, AttributeError):

@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import random
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -22,12 +23,13 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from observatory.db.engine import asyncpg_dsn
+from observatory.monitoring import prom
 from observatory.settings import Settings
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "observatory_events"
-KINDS = ("session_created", "session_updated", "sync_status", "api_key")
+KINDS = ("session_created", "session_updated", "sync_status", "api_key", "alert_fired")
 
 
 @dataclass(frozen=True)
@@ -127,10 +129,12 @@ class EventHub:
     def subscribe(self, *kinds: str) -> Any:
         sub = Subscription(self, frozenset(kinds or KINDS), self._queue_size)
         self._subs.add(sub)
+        prom.subscribers.inc()
         try:
             yield sub
         finally:
             self._subs.discard(sub)
+            prom.subscribers.dec()
 
     @property
     def subscriber_count(self) -> int:
@@ -148,6 +152,8 @@ class EventHub:
             log.warning("ignoring malformed event payload %r", payload[:200])
             return
         self._last_seen = datetime.now(UTC)
+        if isinstance(data.get("at"), int | float):
+            prom.event_delay_seconds.observe(max(0.0, time.time() - data["at"]))
         self._dispatch(event)
 
     def _on_termination(self, _conn: Any) -> None:
@@ -196,6 +202,16 @@ class EventHub:
             ).all()
             sources = (await db.execute(text("SELECT id FROM sync_sources"))).scalars().all()
             keys = (await db.execute(text("SELECT id FROM api_keys"))).scalars().all()
+            alerts = (
+                (
+                    await db.execute(
+                        text("SELECT id FROM alerts WHERE fired_at >= :since ORDER BY id"),
+                        {"since": since},
+                    )
+                )
+                .scalars()
+                .all()
+            )
         created = tuple(r.id for r in rows if r.is_new)
         updated = tuple(r.id for r in rows if not r.is_new)
         if created:
@@ -206,4 +222,6 @@ class EventHub:
             self._dispatch(Event("sync_status", tuple(sources)))
         if keys:  # revocations meanwhile: every key is re-read (cached keys, open sockets)
             self._dispatch(Event("api_key", tuple(keys)))
+        if alerts:
+            self._dispatch(Event("alert_fired", tuple(alerts)))
         self._last_seen = datetime.now(UTC)

@@ -95,7 +95,8 @@ def _log_failure(task: asyncio.Task[Any], source_id: int) -> None:
 
 
 def _background_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.Task[Any]]:
-    """Sync (unless switched off) and, when an AI endpoint is configured, the review worker."""
+    """Sync (unless switched off), the review worker when an AI endpoint is configured, and
+    alert evaluation + webhook delivery (unless switched off)."""
     tasks: list[asyncio.Task[Any]] = []
     if services.settings.sync_enabled:
         from observatory.sync.runner import run_forever
@@ -116,6 +117,8 @@ def _background_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.T
                 name="review-worker",
             )
         )
+    if services.settings.alerts_enabled:
+        tasks.extend(_alert_tasks(services, stop))
     return tasks
 
 
@@ -128,3 +131,27 @@ async def _live_sync(services: Services, stop: asyncio.Event) -> None:
         services.engine, policy=Policy.from_settings(settings), debounce_s=settings.sync_debounce_s
     )
     await live.run(stop)
+
+
+def _alert_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.Task[Any]]:
+    """Every worker evaluates (an advisory lock picks one per pass) and sends (SKIP LOCKED)."""
+    from observatory.alerts.engine import run_alerts
+    from observatory.monitoring import gauges
+    from observatory.outbox.sender import OutboxPolicy, run_outbox
+
+    s = services.settings
+    policy = OutboxPolicy(
+        timeout_s=s.outbox_timeout_s,
+        max_attempts=s.outbox_max_attempts,
+        disable_after=s.outbox_disable_after,
+    )
+    return [
+        asyncio.create_task(
+            run_alerts(services.session_factory, stop, s.alerts_interval_s, on_pass=gauges.refresh),
+            name="alerts",
+        ),
+        asyncio.create_task(
+            run_outbox(services.session_factory, stop, poll_s=s.outbox_poll_s, policy=policy),
+            name="outbox",
+        ),
+    ]

@@ -83,6 +83,16 @@ class Settings:
     # read by the adapter under OBSERVATORY_OPENCLAW_TOKEN so it is never stored).
     openclaw_state_dir: str | None = None
     openclaw_gateway_url: str | None = None
+    # Operations: alerts, webhook outbox, /metrics, logs
+    alerts_enabled: bool = True
+    alerts_interval_s: float = 30.0
+    outbox_poll_s: float = 1.0
+    outbox_timeout_s: float = 10.0
+    outbox_max_attempts: int = 12
+    outbox_disable_after: int = 36
+    # None => /metrics answers 404; else it wants `Authorization: Bearer <key>`.
+    metrics_key: str | None = None
+    log_format: str = "text"  # text | json
     extra: dict[str, str] = field(default_factory=dict)
     # One execution per group of identical subscriptions (graphql/fanout.py); off = per socket.
     shared_subscriptions: bool = True
@@ -151,4 +161,12 @@ def load_settings() -> Settings:
             u.strip() for u in (_env("DATABASE_REPLICA_URLS", "") or "").split(",") if u.strip()
         ),
         replica_poll_s=_float("REPLICA_POLL_S", 0.5),
+        alerts_enabled=_bool("ALERTS_ENABLED", True),
+        alerts_interval_s=_float("ALERTS_INTERVAL_S", 30.0),
+        outbox_poll_s=_float("OUTBOX_POLL_S", 1.0),
+        outbox_timeout_s=_float("OUTBOX_TIMEOUT_S", 10.0),
+        outbox_max_attempts=_int("OUTBOX_MAX_ATTEMPTS", 12),
+        outbox_disable_after=_int("OUTBOX_DISABLE_AFTER", 36),
+        metrics_key=_env("METRICS_KEY"),
+        log_format=(_env("LOG_FORMAT", "text") or "text").lower(),
     )

@@ -98,6 +98,8 @@ export async function start({ log = () => {} } = {}) {
       OBSERVATORY_DATA_DIR: join(work, 'data'),
       OBSERVATORY_FRONTEND_DIR: join(FRONTEND, 'dist'),
       OBSERVATORY_LOG_LEVEL: 'warning',
+      // Alerts are evaluated every second, so a rule created in a test fires at once.
+      OBSERVATORY_ALERTS_INTERVAL_S: '1',
     };
     ctx.env = env;
 

@@ -587,6 +587,34 @@ test('AI review: not configured on the demo server (said instead of a button); t
   await page.locator('#ai-review').screenshot({ path: join(RESULTS, '20-ai-review-policy.png') });
 });
 
+test('Alerts: a rule created from an agent’s row fires and shows live; silence it; sessions download as CSV', async () => {
+  await page.goto(`${ctx.base}/alerts`);
+  const row = page.locator('[data-testid=alert-agent-row][data-agent=atlas]');
+  await row.getByRole('button', { name: 'Create rule' }).click();
+  const form = page.getByTestId('rule-form');
+  await form.getByLabel('Kind').selectOption('FAILURE_RATE');
+  await form.getByLabel(/Threshold/).fill('0.01');
+  await form.getByLabel('Window (minutes)').fill('44640');
+  await form.getByLabel('Minimum sample').fill('1');
+  await form.getByRole('button', { name: 'Create rule' }).click();
+  await page.getByTestId('rules-table').getByText('atlas: failure rate').waitFor();
+  // The server evaluates every second (harness): the alert arrives through alertFired.
+  await page.getByTestId('alert-row').filter({ hasText: 'atlas' }).first().waitFor({ timeout: 15_000 });
+  assert.match(await page.getByTestId('alert-row').first().innerText(), /firing/);
+  await row.getByRole('button', { name: 'Silence 2 h' }).click();
+  await page.getByTestId('silences').getByText(/atlas until/).waitFor();
+  await shot('21-alerts');
+
+  await page.goto(`${ctx.base}/sessions?kind=task`);
+  await rows().first().waitFor();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('sessions-csv').click()]);
+  assert.match(download.suggestedFilename(), /^sessions-.*\.csv$/);
+  const { readFile } = await import('node:fs/promises');
+  const lines = (await readFile(await download.path(), 'utf8')).trim().split('\n');
+  assert.match(lines[0], /^id,key,agent_id,kind,status/);
+  assert.ok(lines.length > 1 && lines.slice(1).every((l) => l.split(',')[3] === 'task'), 'only task sessions');
+});
+
 test('a viewer key can read but is denied the review form and every queue/Improve action (and the API says FORBIDDEN)', async () => {
   const viewer = await ctx.browser.newPage(); // new tab: its own session storage
   try {

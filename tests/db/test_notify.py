@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from datetime import UTC, datetime
 
 import asyncpg
@@ -16,7 +17,12 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 
 async def _next(queue: asyncio.Queue[dict[str, object]]) -> dict[str, object]:
-    return await asyncio.wait_for(queue.get(), timeout=5)
+    event = await asyncio.wait_for(queue.get(), timeout=5)
+    if event.get("kind") != "mark":  # the test's own marker is sent by hand
+        # `at`: the writing transaction's start, for the delivery-delay metric.
+        at = event.pop("at")
+        assert isinstance(at, float) and abs(time.time() - at) < 60
+    return event
 
 
 MARK = {"kind": "mark", "ids": []}

@@ -44,6 +44,8 @@ PROBES: dict[Scope, tuple[str, dict[str, object]]] = {
     ),
     Scope.SESSIONS_WRITE: ('mutation { unarchiveSession(id: "1") { id } }', {}),
     Scope.KEYS_ADMIN: ("{ apiKeys { id } }", {}),
+    Scope.ALERTS_READ: ("{ alertRules { id } }", {}),
+    Scope.ALERTS_WRITE: ("{ webhookEndpoints { id } }", {}),
 }
 
 

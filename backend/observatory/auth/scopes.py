@@ -16,11 +16,21 @@ class Scope(StrEnum):
     SYNC_READ = "sync:read"
     SYNC_WRITE = "sync:write"
     KEYS_ADMIN = "keys:admin"
+    ALERTS_READ = "alerts:read"
+    ALERTS_WRITE = "alerts:write"
 
 
-_VIEWER = frozenset({Scope.SESSIONS_READ, Scope.REVIEWS_READ, Scope.METRICS_READ, Scope.SYNC_READ})
+_VIEWER = frozenset(
+    {
+        Scope.SESSIONS_READ,
+        Scope.REVIEWS_READ,
+        Scope.METRICS_READ,
+        Scope.SYNC_READ,
+        Scope.ALERTS_READ,
+    }
+)
 _REVIEWER = _VIEWER | {Scope.REVIEWS_WRITE}
-_OPERATOR = _REVIEWER | {Scope.SYNC_WRITE, Scope.SESSIONS_WRITE}
+_OPERATOR = _REVIEWER | {Scope.SYNC_WRITE, Scope.SESSIONS_WRITE, Scope.ALERTS_WRITE}
 _ADMIN = _OPERATOR | {Scope.KEYS_ADMIN}
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {

@@ -11,6 +11,7 @@ from observatory.graphql.errors import BadUserInput, Conflict, NotFound
 from observatory.graphql.pagination import parse_id
 from observatory.graphql.permissions import scoped_mutation
 from observatory.graphql.resolvers import reviews
+from observatory.graphql.resolvers.alerts import AlertsMutation
 from observatory.graphql.resolvers.improve import ImproveMutation
 from observatory.graphql.resolvers.review_queue import ReviewQueueMutation
 from observatory.graphql.resolvers.sessions import set_archived
@@ -21,8 +22,8 @@ from observatory.graphql.types.sync import SyncSourceStatus
 
 
 @strawberry.type
-# Field order (and so schema.graphql) follows the bases: review queue, improve, then these.
-class Mutation(ReviewQueueMutation, ImproveMutation):
+# Field order (and so schema.graphql) follows the bases: review queue, improve, alerts, then these.
+class Mutation(ReviewQueueMutation, ImproveMutation, AlertsMutation):
     @scoped_mutation(Scope.REVIEWS_WRITE, description="Review a session (or one of its runs).")
     async def create_review(self, info: Info, input: reviews.CreateReviewInput) -> Review:
         return await reviews.create_review(info, input)

@@ -14,6 +14,8 @@ from observatory.db.models import SyncSource
 from observatory.graphql.pagination import parse_id
 from observatory.graphql.permissions import scoped
 from observatory.graphql.resolvers import metrics as metric_resolvers
+from observatory.graphql.resolvers.alerts import AlertsQuery
+from observatory.graphql.resolvers.exports import ExportQuery
 from observatory.graphql.resolvers.improve import ImproveQuery
 from observatory.graphql.resolvers.review_queue import ReviewQueueQuery
 from observatory.graphql.resolvers.reviews import ReviewFilter, list_reviews
@@ -54,8 +56,8 @@ To = Annotated[datetime, strawberry.argument(description="Exclusive end.")]
 
 
 @strawberry.type
-# Field order (and so schema.graphql) follows the bases: review queue, improve, then these.
-class Query(ReviewQueueQuery, ImproveQuery):
+# Field order (and so schema.graphql) follows the bases: review queue, improve, alerts, export, then these.
+class Query(ReviewQueueQuery, ImproveQuery, AlertsQuery, ExportQuery):
     @scoped(Scope.SESSIONS_READ, description="Who is calling: key name, role and scopes.")
     def me(self, info: Info) -> Viewer:
         c = info.context.caller

@@ -32,6 +32,7 @@ from observatory.graphql.pagination import DEFAULT_PAGE
 from observatory.graphql.queries import Query
 from observatory.graphql.subscriptions import Subscription
 from observatory.graphql.types.scalars import BIGINT_SCALAR, DATETIME_SCALAR, BigInt
+from observatory.monitoring.extension import OperationMetrics
 from observatory.settings import Settings, load_settings
 
 log = logging.getLogger("observatory.graphql")
@@ -174,6 +175,7 @@ def build_schema(settings: Settings | None = None) -> ObservatorySchema:
             *routing,
             lambda: MaxTokensLimiter(max_token_count=s.max_tokens),
             lambda: AddValidationRules(rules),
+            OperationMetrics,
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
             lambda: Guard(s, estimator[0]),

@@ -15,7 +15,9 @@ from observatory.events import Event
 from observatory.graphql.context import Context
 from observatory.graphql.permissions import scoped_subscription
 from observatory.graphql.queries import load_sync_status
+from observatory.graphql.resolvers.alerts import alerts_by_id
 from observatory.graphql.resolvers.sessions import SessionFilter, session_conditions
+from observatory.graphql.types.alerts import Alert
 from observatory.graphql.types.core import Session
 from observatory.graphql.types.sync import SyncSourceStatus
 
@@ -72,3 +74,13 @@ class Subscription:
             yield await load_sync_status(info)
             async for event in sub:
                 yield await event.once("sync_status", lambda: load_sync_status(info))
+
+    @scoped_subscription(Scope.ALERTS_READ, description="Alerts as they fire (silenced ones too).")
+    async def alert_fired(self, info: Info, agent_id: str | None = None) -> AsyncGenerator[Alert]:
+        ctx: Context = info.context
+        with ctx.services.events.subscribe("alert_fired") as sub:
+            async for event in sub:
+                alerts = await event.once("alerts", lambda e=event: alerts_by_id(info, e.ids))
+                for alert in alerts:
+                    if agent_id is None or alert.agent_id == agent_id:
+                        yield alert

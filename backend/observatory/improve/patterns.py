@@ -309,3 +309,22 @@ async def _cadence(
                 )
             )
     return out
+
+
+async def stalled_tasks(
+    db: AsyncSession, *, now: datetime, agent_id: str | None = None, config: PatternConfig
+) -> list[StalledTask]:
+    """Running tasks idle longer than ``config.stall_after`` at ``now`` (alerts use it alone)."""
+    return await _stalled(db, agent_id, now, config)
+
+
+async def missed_cadence(
+    db: AsyncSession,
+    *,
+    since: datetime,
+    now: datetime,
+    agent_id: str | None = None,
+    config: PatternConfig,
+) -> list[MissedCadence]:
+    """Main sessions whose heartbeats in ``[since, now)`` show a missed cadence at ``now``."""
+    return await _cadence(db, {"since": since, "until": now, "agent": agent_id}, now, config)

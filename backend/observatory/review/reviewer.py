@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from observatory.db.enums import ReviewerKind, Verdict
 from observatory.db.models import Review
+from observatory.monitoring.prom import count_ai_usage
 from observatory.review.client import ChatClient
 from observatory.review.prompt import Prompt
 
@@ -194,6 +195,7 @@ async def generate_review(client: ChatClient, prompt: Prompt) -> Generated:
     for attempt in (1, 2):
         result = await client.complete(messages)
         usage.add(result.input_tokens, result.output_tokens, result.cost)
+        count_ai_usage(result.input_tokens, result.output_tokens, result.cost)
         try:
             answer = parse_answer(result.content, prompt.refs)
         except MalformedAnswer as exc:

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, a
 
 from observatory.db.enums import CircuitState, SessionStatus
 from observatory.db.models import Session, SyncSource
+from observatory.monitoring import prom
 from observatory.settings import Settings
 from observatory.sync.circuit import (
     BreakerState,
@@ -423,6 +424,9 @@ async def sync_source(
             return report
         finally:
             report.duration_s = time.monotonic() - started
+            prom.sync_pass_seconds.labels(row.name, report.outcome).observe(report.duration_s)
+            if report.sessions_synced:
+                prom.sessions_synced.labels(row.name).inc(report.sessions_synced)
             with contextlib.suppress(Exception):
                 await conn.execute(select(func.pg_advisory_unlock(SYNC_LOCK_CLASS, source_id)))
                 await conn.commit()

@@ -15,6 +15,7 @@ const HeartbeatsPage = lazy(() => import('../pages/Heartbeats'));
 const DashboardPage = lazy(() => import('../pages/Dashboard'));
 const ReviewQueuePage = lazy(() => import('../pages/ReviewQueue'));
 const ImprovePage = lazy(() => import('../pages/Improve'));
+const AlertsPage = lazy(() => import('../pages/Alerts'));
 
 function Routes() {
   const { state } = useAuthApi();
@@ -34,6 +35,7 @@ function Routes() {
             <Route path="/dashboard" component={DashboardPage} />
             <Route path="/queue" component={ReviewQueuePage} />
             <Route path="/improve" component={ImprovePage} />
+            <Route path="/alerts" component={AlertsPage} />
             <Route>
               <Empty title="Page not found">
                 <a href="/sessions">Go to sessions</a>

@@ -24,7 +24,9 @@ export type Scope =
   | 'metrics:read'
   | 'sync:read'
   | 'sync:write'
-  | 'keys:admin';
+  | 'keys:admin'
+  | 'alerts:read'
+  | 'alerts:write';
 
 interface SignedIn {
   me: Viewer;

@@ -15,6 +15,7 @@ const NAV: Array<{ href: string; label: string; scope: Scope }> = [
   { href: '/dashboard', label: 'Dashboard', scope: 'metrics:read' },
   { href: '/queue', label: 'Review queue', scope: 'reviews:read' },
   { href: '/improve', label: 'Improve', scope: 'metrics:read' },
+  { href: '/alerts', label: 'Alerts', scope: 'alerts:read' },
 ];
 
 const LIVE_TEXT = { connecting: 'Connecting', live: 'Live', reconnecting: 'Reconnecting…', closed: 'Offline' };

@@ -8,6 +8,7 @@ import { MultiSelect } from '../components/MultiSelect';
 import { RangeSelect, SearchBox, TriStateSelect, useAgentOptions } from '../components/FilterControls';
 import { Empty, ErrorBanner, SkeletonRows } from '../components/States';
 import { Pager } from '../components/Pager';
+import { CsvDownload } from '../components/CsvDownload';
 import {
   SESSION_KINDS,
   SESSION_STATUSES,
@@ -96,6 +97,7 @@ export function SessionsPage() {
           <p>Every conversation your agents had, with cost, outcome and review.</p>
         </div>
         <div className="row">
+          <CsvDownload filter={filter} />
           <span className="live" data-state={socket === 'live' ? 'live' : socket} data-testid="sessions-live">
             <span className={`live-dot ${live.pulse ? 'pulse' : ''}`} key={live.pulse} />
             {socket === 'live' ? 'Updating live' : socket === 'reconnecting' ? 'Reconnecting…' : 'Connecting…'}

@@ -1,0 +1,1 @@
+"""Getting data out: streaming exports (CLI) in JSON Lines, CSV or Parquet."""

@@ -1,0 +1,1 @@
+"""Watching the observatory itself: Prometheus metrics, per-request context and JSON logs."""

@@ -1,0 +1,1 @@
+"""Durable webhook delivery: endpoints, an outbox table, a claiming sender (see sender.py)."""
