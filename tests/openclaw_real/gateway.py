@@ -10,8 +10,9 @@ and by the environment switch OpenClaw documents otherwise (docs shipped in the 
 - channels and their sidecars: ``OPENCLAW_SKIP_CHANNELS=1``, ``OPENCLAW_SKIP_GMAIL_WATCHER=1``,
   ``OPENCLAW_SKIP_CANVAS_HOST=1``;
 - background Skill Workshop review cron jobs (they call the model on their own, which would
-  add sessions nobody asked for): ``skills.workshop.autonomous.mode: "off"``; memory dreaming
-  is off by default.
+  add sessions nobody asked for): ``skills.workshop.autonomous.mode: "off"``, and memory
+  dreaming: ``plugins.entries.memory-core.config.dreaming.enabled: false`` (off by default, but
+  the plugin still registers its managed cron job once a system agent is configured).
 
 The only model provider is the stub on loopback (``api: openai-completions``), priced like the
 recordings in ``tests/fixtures/openclaw`` (USD per 1M tokens: input 3, output 15, cache read
@@ -72,6 +73,7 @@ def config(root: Path, port: int, token: str, model_url: str) -> dict[str, Any]:
         "update": {"checkOnStart": False},
         "discovery": {"mdns": {"mode": "off"}},
         "skills": {"workshop": {"autonomous": {"mode": "off"}}},
+        "plugins": {"entries": {"memory-core": {"config": {"dreaming": {"enabled": False}}}}},
         "models": {
             "mode": "merge",
             "catalogRefresh": {"enabled": False},
@@ -154,7 +156,7 @@ class Gateway:
             "NO_COLOR": "1",
         }
 
-    def cli(self, *args: str, timeout: float = 240) -> str:
+    def cli(self, *args: str, timeout: float = 900) -> str:
         """Run ``openclaw <args>`` against this gateway; stdout on success."""
         done = subprocess.run(
             [*self.install.command, *args],
@@ -171,7 +173,7 @@ class Gateway:
             )
         return done.stdout
 
-    def cli_json(self, *args: str, timeout: float = 240) -> Any:
+    def cli_json(self, *args: str, timeout: float = 900) -> Any:
         out = self.cli(*args, "--json", timeout=timeout)
         return json.loads(out[out.index("{") if "{" in out else 0 :])
 

@@ -21,7 +21,8 @@ from gateway import AGENTS, Gateway, wait_until
 
 from observatory.sync.openclaw.events import decode_row
 
-STEP_TIMEOUT = 240.0
+# Generous: on a shared 2-core machine one CLI turn took 20-120 s (CLI start ~15 s).
+STEP_TIMEOUT = 600.0
 
 
 def store_events(gw: Gateway, agent: str, key: str) -> list[dict[str, Any]]:

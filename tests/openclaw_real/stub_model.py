@@ -5,7 +5,7 @@ Binds 127.0.0.1 on a free port in a daemon thread. Replies depend only on the re
 - the newest user text contains ``READFILE`` -> a ``read`` tool call for ``NOTES.md``;
 - it contains ``SPAWN <label>`` -> a ``sessions_spawn`` call (directly when OpenClaw offers
   that tool, else through its ``tool_call`` tool-search bridge);
-- the newest message is a tool result -> ``Done. The tool returned: <first 120 chars>``;
+- a tool result follows the prompt -> ``Done. The tool returned: <first 120 chars>``;
 - a heartbeat poll -> ``HEARTBEAT_OK``;
 - anything else -> ``Stub reply <n>. You said: <last 80 chars>``.
 
@@ -55,7 +55,6 @@ def _call_id(body: dict[str, Any], name: str) -> str:
 def answer(body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """(reply text, tool calls) for a chat-completions request body."""
     messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
-    last = messages[-1] if messages else {}
     # OpenClaw appends its own "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>" user message after
     # the real prompt; the prompt is the newest user message that is not one of those.
     users = [
@@ -64,12 +63,18 @@ def answer(body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
         if m.get("role") == "user" and not _text(m.get("content")).startswith(INTERNAL)
     ]
     prompt = _text(users[-1].get("content")) if users else ""
-    if last.get("role") == "tool":
-        result = " ".join(_text(last.get("content")).split())
+    # A tool result after the prompt answers our tool call: finish the turn (OpenClaw may put
+    # its internal-context message after the result, so "newest message" is not enough).
+    start = messages.index(users[-1]) if users else 0
+    results = [m for m in messages[start:] if m.get("role") == "tool"]
+    if results:
+        result = " ".join(_text(results[-1].get("content")).split())
         return f"Done. The tool returned: {result[:120]}", []
     if "heartbeat" in prompt.lower() or "HEARTBEAT" in prompt:
         return "HEARTBEAT_OK", []
     tools = _tool_names(body)
+    if "[Subagent Context]" in prompt:  # a spawned child: answer, never spawn again
+        return f"Child done: {' '.join(prompt.split())[-60:]}", []
     if "READFILE" in prompt:
         args = {"path": "NOTES.md"}
         return "", [_tool_call(body, "read", args, tools)]
