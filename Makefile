@@ -85,7 +85,7 @@ test-frontend:
 # ~/.cache/observatory-openclaw once, then drives a two-agent scenario against a stub model
 # and syncs it through both transports. Needs npm and the npm registry; takes minutes.
 test-openclaw: $(STAMP)
-	$(BIN)/python tests/openclaw_real/install.py
+	$(BIN)/python tests/openclaw_real/openclaw_install.py
 	$(BIN)/pytest -q -rs -m openclaw tests/openclaw_real
 
 bench: $(STAMP)

@@ -17,17 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from gateway import AGENTS, Gateway, running_gateway
-from install import installed
-from scenario import Scenario, heartbeat_polls, session_keys, store_events
+from openclaw_gateway import AGENTS, Gateway, running_gateway
+from openclaw_install import installed
+from openclaw_scenario import Scenario, heartbeat_polls, session_keys, store_events
+from openclaw_scenario import run as run_scenario
 from stub_model import serve_stub
+from tests.conftest import migrated_database
+from tests.sync.sync_helpers import add_source, snapshot
 
 from observatory.db.engine import make_engine
 from observatory.sync.circuit import Policy
 from observatory.sync.openclaw.gateway import GatewayRpc
 from observatory.sync.runner import SyncReport, sync_once
-from tests.conftest import migrated_database
-from tests.sync.sync_helpers import add_source, snapshot
 
 POLICY = Policy(
     interval_s=30, backoff_base_s=2, backoff_max_s=60, failure_threshold=3, cooldown_s=120
@@ -40,7 +41,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if not selected:
         reason = "real OpenClaw tier: run `make test-openclaw` (pytest -m openclaw)"
     elif installed() is None:
-        reason = "OpenClaw is not installed: run `python tests/openclaw_real/install.py`"
+        reason = "OpenClaw is not installed: run `python tests/openclaw_real/openclaw_install.py`"
     if reason is None:
         return
     for item in items:
@@ -101,9 +102,7 @@ async def real_run() -> AsyncIterator[RealRun]:
         running_gateway(found, Path(tmp), stub.base_url) as gw,
     ):
         timings["gateway_start_s"] = time.monotonic() - started
-        import scenario as sc_module
-
-        sc = await asyncio.to_thread(sc_module.run, gw)
+        sc = await asyncio.to_thread(run_scenario, gw)
         timings["scenario_s"] = time.monotonic() - started - timings["gateway_start_s"]
         store = await _sync("openclaw-store", {"state_dir": str(gw.state_dir)})
         gateway = await _sync(

@@ -18,6 +18,7 @@ Everything is scrubbed like ``tests/fixtures/openclaw``: the throw-away root sho
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import shutil
@@ -34,11 +35,10 @@ import zstandard
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from gateway import AGENTS, Gateway, running_gateway  # noqa: E402
-from install import OPENCLAW_VERSION, install  # noqa: E402
+import openclaw_scenario as scenario  # noqa: E402
+from openclaw_gateway import AGENTS, Gateway, running_gateway  # noqa: E402
+from openclaw_install import OPENCLAW_VERSION, install  # noqa: E402
 from stub_model import serve_stub  # noqa: E402
-
-import scenario  # noqa: E402
 
 DEFAULT_OUT = HERE.parent / "fixtures" / "openclaw" / "real"
 KERNEL = re.compile(r"Linux \d+\.\d+[\w.+-]*")
@@ -76,6 +76,7 @@ class Recorder:
         self._n = 0
         self._waiters: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._reader: asyncio.Task[None] | None = None
+        self.reply_seen = asyncio.Event()
 
     async def __aenter__(self) -> Recorder:
         self._ws = await websockets.connect(self.gw.url, max_size=64 * 1024 * 1024)
@@ -123,6 +124,8 @@ class Recorder:
             frame = json.loads(raw)
             frame["_receivedAt"] = time.time()
             self.frames.append(frame)
+            if frame.get("event") == "session.message" and "Stub reply" in raw:
+                self.reply_seen.set()
             waiter = self._waiters.pop(str(frame.get("id")), None)
             if frame.get("type") == "res" and waiter is not None:
                 waiter.set_result(frame)
@@ -184,7 +187,9 @@ async def record_rpc(gw: Gateway, sc: scenario.Scenario, out: Path, scrub: Scrub
         content = str(file.get("content") or "") + "\n<!-- recorded by the observatory -->\n"
         save(
             "agents.files.set.json",
-            await rec.call("agents.files.set", {"agentId": agent, "name": name, "content": content}),
+            await rec.call(
+                "agents.files.set", {"agentId": agent, "name": name, "content": content}
+            ),
         )
         save(
             "agents.files.set.conflict.json",
@@ -196,6 +201,7 @@ async def record_rpc(gw: Gateway, sc: scenario.Scenario, out: Path, scrub: Scrub
 
         # Push events: subscribe, then let one more turn (and one heartbeat) run through the CLI.
         rec.frames.clear()
+        rec.reply_seen.clear()
         subscribed = await rec.call("sessions.subscribe", {})
         main = sc.main_keys[AGENTS[1]]
         messages = await rec.call("sessions.messages.subscribe", {"key": main})
@@ -209,15 +215,9 @@ async def record_rpc(gw: Gateway, sc: scenario.Scenario, out: Path, scrub: Scrub
             "--json",
         )
         await turn
-        # The turn's last events may trail the CLI's exit: wait for its final message event.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(
-            f.get("event") == "session.message"
-            and "Fifth turn" not in json.dumps(f)
-            and "Stub reply" in json.dumps(f)
-            for f in rec.events()
-        ):
-            await asyncio.sleep(0.2)
+        # The turn's last events may trail the CLI's exit: wait for its reply's message event.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(rec.reply_seen.wait(), 30)
         save(
             "events.subscribe.json",
             {
@@ -298,7 +298,12 @@ def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUT
     with tempfile.TemporaryDirectory(prefix="openclaw-record-") as tmp:
         with serve_stub() as stub, running_gateway(install(), Path(tmp), stub.base_url) as gw:
-            sc = scenario.run(gw)
+            sc = scenario.Scenario()
+            try:
+                scenario.run(gw, sc)
+            except (RuntimeError, TimeoutError) as exc:  # record what there is, say what failed
+                sc.error = str(exc)[-2000:]
+                print(f"scenario step failed: {exc}", file=sys.stderr)
             record(gw, sc, out)
     shutil.rmtree(out / "tmp", ignore_errors=True)
     print(f"recorded into {out}")

@@ -6,7 +6,8 @@ Binds 127.0.0.1 on a free port in a daemon thread. Replies depend only on the re
 - it contains ``SPAWN <label>`` -> a ``sessions_spawn`` call (directly when OpenClaw offers
   that tool, else through its ``tool_call`` tool-search bridge);
 - a tool result follows the prompt -> ``Done. The tool returned: <first 120 chars>``;
-- a heartbeat poll -> ``HEARTBEAT_OK``;
+- a heartbeat poll -> ``HEARTBEAT_OK``; a compaction request -> a summary with every section
+  OpenClaw asks for;
 - anything else -> ``Stub reply <n>. You said: <last 80 chars>``.
 
 Every answer carries ``usage``: prompt tokens = request characters / 4, completion tokens =
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,15 +28,25 @@ from typing import Any
 
 MODEL_ID = "stub-model"
 INTERNAL = "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT"
+# Sections OpenClaw 2026.9.6's compaction safeguard requires (its "missing_section" feedback).
+REQUIRED_SECTIONS = (
+    "Decisions",
+    "Open TODOs",
+    "Constraints/Rules",
+    "Pending user asks",
+    "Exact identifiers",
+)
+HEADING = re.compile(r"##\s+([A-Za-z][A-Za-z /-]*[A-Za-z])")
+IDENTIFIER = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|agent:[\w:-]+|\b[\w-]+\.md\b"
+)
 
 
 def _text(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(
-            str(part.get("text") or "") for part in content if isinstance(part, dict)
-        )
+        return " ".join(str(part.get("text") or "") for part in content if isinstance(part, dict))
     return ""
 
 
@@ -52,9 +64,27 @@ def _call_id(body: dict[str, Any], name: str) -> str:
     return f"call_{name[:8]}_{digest[:8]}"
 
 
+def summary(request: str) -> str:
+    """A compaction summary that passes OpenClaw's quality checks: every ``## Section`` the
+    request names (template and "missing_section" feedback) and its identifiers, verbatim."""
+    sections = dict.fromkeys([*REQUIRED_SECTIONS, *HEADING.findall(request)])
+    ids = dict.fromkeys(IDENTIFIER.findall(request))
+    lines = []
+    for section in sections:
+        lines.append(f"## {section}")
+        if section == "Exact identifiers":
+            lines += [f"- {i}" for i in ids] or ["- none"]
+        else:
+            lines.append("- The user greeted the agent, read NOTES.md and spawned a helper.")
+    return "\n".join(lines)
+
+
 def answer(body: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
     """(reply text, tool calls) for a chat-completions request body."""
     messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    system = " ".join(_text(m.get("content")) for m in messages if m.get("role") == "system")
+    if "context summarization assistant" in system:
+        return summary(" ".join(_text(m.get("content")) for m in messages)), []
     # OpenClaw appends its own "<<<BEGIN_OPENCLAW_INTERNAL_CONTEXT>>>" user message after
     # the real prompt; the prompt is the newest user message that is not one of those.
     users = [

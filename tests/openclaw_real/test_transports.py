@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from conftest import RealRun
-from gateway import AGENTS
+from openclaw_gateway import AGENTS
+
+if TYPE_CHECKING:
+    from conftest import RealRun
 
 pytestmark = pytest.mark.openclaw
 
@@ -89,13 +91,9 @@ def test_totals_equal_gateway_usage(real_run: RealRun, side: str) -> None:
     synced = getattr(real_run, side)
     sums: dict[str, list[Any]] = {}
     for key, runs in _runs(synced.rows).items():
-        sums[key] = [
-            sum((r[i] or 0) for r in runs) for i in range(TOKENS.start, TOKENS.stop)
-        ]
+        sums[key] = [sum((r[i] or 0) for r in runs) for i in range(TOKENS.start, TOKENS.stop)]
     usage = {
-        e["key"]: e["usage"]
-        for e in real_run.usage["sessions"]
-        if isinstance(e.get("usage"), dict)
+        e["key"]: e["usage"] for e in real_run.usage["sessions"] if isinstance(e.get("usage"), dict)
     }
     assert usage, "sessions.usage reported no sessions"
     for key, u in usage.items():

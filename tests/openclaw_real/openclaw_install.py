@@ -10,7 +10,7 @@ registry, which is the only package source this project's machines reach. OpenCl
 installed with ``--ignore-scripts``: its postinstall only fetches optional native helpers
 (measured: the gateway and CLI run without them, printing one warning).
 
-Usage: ``python tests/openclaw_real/install.py`` (prints the two paths; ``make test-openclaw``
+Usage: ``python tests/openclaw_real/openclaw_install.py`` (prints the two paths; ``make test-openclaw``
 runs it first).
 """
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
-from gateway import AGENTS, Gateway, wait_until
+from openclaw_gateway import AGENTS, Gateway, wait_until
 
 from observatory.sync.openclaw.events import decode_row
 
@@ -95,7 +95,7 @@ class Scenario:
     subagent_keys: list[str] = field(default_factory=list)
     cron_job: str | None = None
     isolated_heartbeat_key: str | None = None
-    cli_seconds: dict[str, float] = field(default_factory=dict)
+    error: str | None = None
 
 
 def _agent_turn(gw: Gateway, agent: str, message: str) -> None:
@@ -108,18 +108,23 @@ def _heartbeat(gw: Gateway, agent: str, key: str, text: str) -> None:
     gw.cli("system", "event", "--text", text, "--mode", "now", "--session-key", key)
     wait_until(
         f"heartbeat reply in {key}",
-        lambda: heartbeat_polls(events := store_events(gw, agent, key)) > polls
-        and replies(events) > before,
+        lambda: (
+            heartbeat_polls(events := store_events(gw, agent, key)) > polls
+            and replies(events) > before
+        ),
         timeout=STEP_TIMEOUT,
     )
 
 
-def run(gw: Gateway) -> Scenario:
-    sc = Scenario()
+def run(gw: Gateway, sc: Scenario | None = None) -> Scenario:
+    """Drive the scenario, filling ``sc`` as it goes (a caller keeps it if a step fails)."""
+    sc = sc if sc is not None else Scenario()
     for agent in AGENTS:
         key = f"agent:{agent}:main"
         sc.main_keys[agent] = key
-        _agent_turn(gw, agent, f"Hello {agent.title()}, this is the first observatory test message.")
+        _agent_turn(
+            gw, agent, f"Hello {agent.title()}, this is the first observatory test message."
+        )
         _agent_turn(gw, agent, "Second turn: please READFILE the notes for me.")
         known = set(session_keys(gw, agent))
         _agent_turn(gw, agent, f"Third turn: please SPAWN helper-{agent} for me.")
@@ -147,6 +152,7 @@ def run(gw: Gateway) -> Scenario:
         "1h",
         "--session",
         "isolated",
+        "--no-deliver",  # no channel is configured: keep the reply internal
         "--name",
         "observatory-cron",
         "--message",

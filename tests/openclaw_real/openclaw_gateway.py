@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from install import Installation
+from openclaw_install import Installation
 
 AGENTS = ("sofia", "rex")
 PRICE = {"input": 3, "output": 15, "cacheRead": 0.3, "cacheWrite": 3.75}
@@ -180,7 +180,15 @@ class Gateway:
     def start(self, timeout: float = 180) -> None:
         log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [*self.install.command, "gateway", "run", "--port", str(self.port), "--bind", "loopback"],
+            [
+                *self.install.command,
+                "gateway",
+                "run",
+                "--port",
+                str(self.port),
+                "--bind",
+                "loopback",
+            ],
             env=self.env,
             cwd=self.root,
             stdout=log,
