@@ -179,9 +179,18 @@ def run(gw: Gateway, sc: Scenario | None = None) -> Scenario:
 
     # The config reload is picked up asynchronously: wake again until the isolated run shows.
     def wake_isolated() -> bool:
-        gw.cli("system", "event", "--text", "Isolated check-in.", "--mode", "now")
+        gw.cli(
+            "system",
+            "event",
+            "--text",
+            "Isolated check-in.",
+            "--mode",
+            "now",
+            "--session-key",
+            sc.main_keys[rex],
+        )
         try:
-            wait_until("an isolated heartbeat", isolated_replied, timeout=60)
+            wait_until("an isolated heartbeat", isolated_replied, timeout=180)
         except TimeoutError:
             return False
         return True
