@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from openclaw_gateway import AGENTS, Gateway, running_gateway
+from openclaw_gateway import AGENTS, Gateway, fresh_usage, running_gateway
 from openclaw_install import installed
 from openclaw_scenario import Scenario, heartbeat_polls, session_keys, store_events
 from openclaw_scenario import run as run_scenario
@@ -85,7 +85,8 @@ async def _sync(kind: str, config: dict[str, Any]) -> Synced:
 
 async def _gateway_truth(gw: Gateway) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     async with GatewayRpc(gw.url, gw.token, timeout=60) as rpc:
-        usage = await rpc.call("sessions.usage", {})
+        async with asyncio.timeout(180):
+            usage = await fresh_usage(rpc.call)
         listed = await rpc.call("sessions.list", {"limit": 500, "offset": 0})
     return usage, list(listed.get("sessions") or [])
 

@@ -22,6 +22,7 @@ i.e. never during a test: every heartbeat is one the scenario asked for.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -30,7 +31,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -60,6 +61,18 @@ def wait_until(
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {what}")
         time.sleep(interval)
+
+
+async def fresh_usage(call: Callable[..., Awaitable[Any]]) -> Any:
+    """``sessions.usage`` once its cache is fresh: the first call after activity answers from a
+    cold cache (``cacheStatus.status`` not ``fresh``, no sessions) and refreshes behind it.
+    Callers bound the wait with ``asyncio.timeout``."""
+    while True:
+        payload = await call("sessions.usage", {})
+        status = ((payload or {}).get("cacheStatus") or {}).get("status")
+        if status == "fresh" and (payload or {}).get("sessions"):
+            return payload
+        await asyncio.sleep(1)
 
 
 def config(root: Path, port: int, token: str, model_url: str) -> dict[str, Any]:

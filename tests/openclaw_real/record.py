@@ -22,10 +22,12 @@ import contextlib
 import json
 import re
 import shutil
+import signal
 import sqlite3
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import openclaw_scenario as scenario  # noqa: E402
-from openclaw_gateway import AGENTS, Gateway, running_gateway  # noqa: E402
+from openclaw_gateway import AGENTS, Gateway, fresh_usage, running_gateway  # noqa: E402
 from openclaw_install import OPENCLAW_VERSION, install  # noqa: E402
 from stub_model import serve_stub  # noqa: E402
 
@@ -144,6 +146,10 @@ class Recorder:
         return [f for f in self.frames if f.get("type") == "event"]
 
 
+async def _payload(exchange: Awaitable[dict[str, Any]]) -> Any:
+    return (await exchange)["response"].get("payload")
+
+
 async def record_rpc(gw: Gateway, sc: scenario.Scenario, out: Path, scrub: Scrubber) -> None:
     gateway_dir = out / "gateway"
     gateway_dir.mkdir(parents=True, exist_ok=True)
@@ -158,7 +164,11 @@ async def record_rpc(gw: Gateway, sc: scenario.Scenario, out: Path, scrub: Scrub
             "sessions.list.page1.json",
             await rec.call("sessions.list", {"limit": 2, "offset": 0}),
         )
-        save("sessions.usage.json", await rec.call("sessions.usage", {}))
+        cold = await rec.call("sessions.usage", {})
+        save("sessions.usage.cold.json", cold)
+        async with asyncio.timeout(180):
+            fresh = await fresh_usage(lambda method, params: _payload(rec.call(method, params)))
+        save("sessions.usage.json", fresh)
         for agent, key in sc.main_keys.items():
             save(
                 f"sessions.usage.timeseries.{agent}-main.json",
@@ -252,11 +262,19 @@ def copy_store(src: Path, dest: Path, scrub: Scrubber) -> None:
         )
     ]
     for table in tables:
-        cols = [r[1] for r in target.execute(f'PRAGMA table_info("{table}")')]
-        rows = target.execute(f'SELECT rowid, * FROM "{table}"').fetchall()
+        info = target.execute(f'PRAGMA table_info("{table}")').fetchall()
+        cols = [r[1] for r in info]
+        # WITHOUT ROWID tables are addressed by their primary key instead of the rowid.
+        keys = [r[1] for r in sorted(info, key=lambda r: r[5]) if r[5]] or ["rowid"]
+        select = ", ".join(f'"{c}"' if c != "rowid" else c for c in keys)
+        where = " AND ".join(f'"{c}" IS ?' if c != "rowid" else "rowid = ?" for c in keys)
+        try:
+            rows = target.execute(f'SELECT {select}, * FROM "{table}"').fetchall()
+        except sqlite3.OperationalError:
+            continue  # neither rowid nor primary key: nothing we can address row by row
         for row in rows:
             changes: dict[str, Any] = {}
-            for col, value in zip(cols, row[1:], strict=True):
+            for col, value in zip(cols, row[len(keys) :], strict=True):
                 if isinstance(value, str):
                     new = scrub.text(value)
                     if new != value:
@@ -273,7 +291,8 @@ def copy_store(src: Path, dest: Path, scrub: Scrubber) -> None:
                 sets = ", ".join(f'"{c}" = ?' for c in changes)
                 try:
                     target.execute(
-                        f'UPDATE "{table}" SET {sets} WHERE rowid = ?', [*changes.values(), row[0]]
+                        f'UPDATE "{table}" SET {sets} WHERE {where}',
+                        [*changes.values(), *row[: len(keys)]],
                     )
                 except sqlite3.DatabaseError:
                     continue  # e.g. a byte-length CHECK on a scrubbed column: keep the row as is
@@ -295,6 +314,8 @@ def record(gw: Gateway, sc: scenario.Scenario, out: Path) -> None:
 
 
 def main() -> int:
+    # A plain `kill` must still stop the gateway (the context managers run on SystemExit).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else DEFAULT_OUT
     with tempfile.TemporaryDirectory(prefix="openclaw-record-") as tmp:
         with serve_stub() as stub, running_gateway(install(), Path(tmp), stub.base_url) as gw:
