@@ -66,9 +66,10 @@ def wait_until(
 async def fresh_usage(call: Callable[..., Awaitable[Any]]) -> Any:
     """``sessions.usage`` once its cache is fresh: the first call after activity answers from a
     cold cache (``cacheStatus.status`` not ``fresh``, no sessions) and refreshes behind it.
+    Without ``agentScope: "all"`` it covers only the effective (system) agent's sessions.
     Callers bound the wait with ``asyncio.timeout``."""
     while True:
-        payload = await call("sessions.usage", {})
+        payload = await call("sessions.usage", {"agentScope": "all"})
         status = ((payload or {}).get("cacheStatus") or {}).get("status")
         if status == "fresh" and (payload or {}).get("sessions"):
             return payload

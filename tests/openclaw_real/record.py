@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import platform
 import re
 import shutil
 import signal
@@ -55,6 +56,7 @@ class Scrubber:
             (str(gw.install.node.parent.parent), "/opt/node"),
             (str(gw.root / "home"), "/home/user"),
             (str(gw.root), "/home/user"),
+            (platform.release(), "6.1.0-generic"),  # also appears without the "Linux " prefix
         ]
 
     def text(self, value: str) -> str:
@@ -168,7 +170,8 @@ async def record_rpc(gw: Gateway, sc: scenario.Scenario, out: Path, scrub: Scrub
         save("sessions.usage.cold.json", cold)
         async with asyncio.timeout(180):
             fresh = await fresh_usage(lambda method, params: _payload(rec.call(method, params)))
-        save("sessions.usage.json", fresh)
+        save("sessions.usage.all-agents.json", fresh)
+        save("sessions.usage.json", await rec.call("sessions.usage", {}))
         for agent, key in sc.main_keys.items():
             save(
                 f"sessions.usage.timeseries.{agent}-main.json",
