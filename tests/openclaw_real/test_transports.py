@@ -49,6 +49,12 @@ def _main(real_run: RealRun) -> set[str]:
 
 def test_both_syncs_succeed(real_run: RealRun) -> None:
     print(f"timings: {real_run.timings}")
+    # Per session, the runs each transport made (trigger and input tokens): read with -s.
+    store, gateway = _runs(real_run.store.rows), _runs(real_run.gateway.rows)
+    for key in sorted(set(store) | set(gateway)):
+        print(key, "polls", real_run.polls.get(key))
+        print("  store  ", [(r[TRIGGER], r[TOKENS.start]) for r in store.get(key, [])])
+        print("  gateway", [(r[TRIGGER], r[TOKENS.start]) for r in gateway.get(key, [])])
     assert real_run.store.report.ok, real_run.store.report
     assert real_run.gateway.report.ok, real_run.gateway.report
 
