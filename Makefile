@@ -21,7 +21,7 @@ LINT_PATHS := backend tests migrations bench setup.py
 TEST_EXTRA ?=
 
 # `frontend` is also a directory: without .PHONY make would call the target up to date.
-.PHONY: run test test-python test-frontend test-package dist lint bench schema venv clean frontend
+.PHONY: run test test-python test-frontend test-package dist lint bench schema venv clean frontend test-openclaw
 
 # Install into .venv with uv where it is (or can be bootstrapped with pip: ~5x faster than pip's
 # own resolver and downloads on a fresh clone), else with pip. $(1): what to install.
@@ -80,6 +80,13 @@ test-frontend:
 	@if [ -f frontend/package.json ] && [ -n "$(strip $(TEST_EXTRA))" ]; then \
 		$(MAKE) $(TEST_EXTRA); \
 	fi
+
+# The real-OpenClaw tier: installs Node 24 + openclaw (pinned, from the npm registry) into
+# ~/.cache/observatory-openclaw once, then drives a two-agent scenario against a stub model
+# and syncs it through both transports. Needs npm and the npm registry; takes minutes.
+test-openclaw: $(STAMP)
+	$(BIN)/python tests/openclaw_real/openclaw_install.py
+	$(BIN)/pytest -q -rs -m openclaw tests/openclaw_real
 
 bench: $(STAMP)
 	@set -e; found=0; for script in bench/*.py; do \
