@@ -92,7 +92,9 @@ async def test_a_normal_page_completes_while_a_heavy_query_runs(
     original = core.session_runs
     entered = 0
 
-    async def slow_session_runs(info: Any, session_id: int, first: int | None, after: Any) -> Any:
+    async def slow_session_runs(
+        info: Any, session_id: int, first: int | None, after: Any, *filters: Any
+    ) -> Any:
         nonlocal entered
         # Hold a database session until the page is done: without the per-key cap the heavy
         # request's 200 nested connections would take the whole pool (20) and the page would
@@ -100,7 +102,7 @@ async def test_a_normal_page_completes_while_a_heavy_query_runs(
         async with info.context.db():
             entered += 1
             await gate.wait()
-        return await original(info, session_id, first, after)
+        return await original(info, session_id, first, after, *filters)
 
     monkeypatch.setattr(core, "session_runs", slow_session_runs)
     done: list[str] = []

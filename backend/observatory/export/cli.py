@@ -39,7 +39,13 @@ def register_cli(sub: Any) -> None:
     p.add_argument("--since", type=_time, help="inclusive start (ISO 8601; UTC if no offset)")
     p.add_argument("--until", type=_time, help="exclusive end")
     p.add_argument("--agent", action="append", default=[], help="only this agent (repeatable)")
-    p.add_argument("--format", type=Format, choices=list(Format), default=Format.JSONL)
+    p.add_argument(
+        "--format",
+        type=Format,
+        choices=list(Format),
+        default=Format.JSONL,
+        help="file format (parquet needs the [parquet] extra; default jsonl)",
+    )
     p.add_argument("--what", type=_whats, default=[What.SESSIONS], help="e.g. sessions,runs")
     p.add_argument(
         "--out", "-o", default=".", help="directory for <what>.<format> files, or - for stdout"
