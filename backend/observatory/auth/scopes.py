@@ -15,6 +15,7 @@ class Scope(StrEnum):
     METRICS_READ = "metrics:read"
     SYNC_READ = "sync:read"
     SYNC_WRITE = "sync:write"
+    AGENTS_WRITE = "agents:write"  # apply AI proposals to an agent's own files
     KEYS_ADMIN = "keys:admin"
     ALERTS_READ = "alerts:read"
     ALERTS_WRITE = "alerts:write"
@@ -30,7 +31,12 @@ _VIEWER = frozenset(
     }
 )
 _REVIEWER = _VIEWER | {Scope.REVIEWS_WRITE}
-_OPERATOR = _REVIEWER | {Scope.SYNC_WRITE, Scope.SESSIONS_WRITE, Scope.ALERTS_WRITE}
+_OPERATOR = _REVIEWER | {
+    Scope.SYNC_WRITE,
+    Scope.SESSIONS_WRITE,
+    Scope.ALERTS_WRITE,
+    Scope.AGENTS_WRITE,
+}
 _ADMIN = _OPERATOR | {Scope.KEYS_ADMIN}
 
 ROLE_SCOPES: dict[Role, frozenset[Scope]] = {

@@ -86,6 +86,7 @@ class GatewayRpc:
         *,
         timeout: float = 15.0,
         events: asyncio.Queue[dict[str, Any]] | None = None,
+        scopes: tuple[str, ...] = ("operator.read",),
     ) -> None:
         self.url = ws_url(url)
         self.token = token
@@ -93,6 +94,7 @@ class GatewayRpc:
         # Where pushed frames go (``type: event``, plus INVALID_FRAME / CLOSED markers); None:
         # events are dropped, as a plain request/response client needs none of them.
         self.events = events
+        self.scopes = scopes
         self.hello: dict[str, Any] = {}
         self._ws: ClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
@@ -158,7 +160,7 @@ class GatewayRpc:
                                 "mode": "backend",
                             },
                             "role": "operator",
-                            "scopes": ["operator.read"],
+                            "scopes": list(self.scopes),
                             "caps": [],
                             "commands": [],
                             "permissions": {},
