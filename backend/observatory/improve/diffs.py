@@ -46,7 +46,9 @@ def apply(diff: str, text: str, *, name: str | None = None) -> str:
         paths = {_strip_prefix(patch.header.old_path), _strip_prefix(patch.header.new_path)}
         paths.discard(None)
         if paths and paths != {name}:
-            raise DiffError(f"the diff is for {', '.join(sorted(p for p in paths if p))}, not {name}")
+            raise DiffError(
+                f"the diff is for {', '.join(sorted(p for p in paths if p))}, not {name}"
+            )
     try:
         lines = whatthepatch.apply_diff(patch, text)
     except WhatThePatchException as exc:

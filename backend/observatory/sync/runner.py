@@ -40,6 +40,7 @@ from observatory.sync.circuit import (
 )
 from observatory.sync.ingest import ingest_batch, prune_missing, upsert_agents
 from observatory.sync.source import (
+    AgentFiles,
     SessionRecord,
     SessionSource,
     SessionUnreadable,
@@ -67,6 +68,15 @@ def default_factory(kind: str, config: Mapping[str, Any]) -> SessionSource:
 
         return from_config(kind, config)
     raise SourceError(f"no adapter for source kind {kind!r}")
+
+
+def default_files(kind: str, config: Mapping[str, Any]) -> AgentFiles | None:
+    """Access to the agents' own files that a source allows (None: the provider has none)."""
+    if kind.startswith("openclaw"):
+        from observatory.sync.openclaw.files import files_from_config
+
+        return files_from_config(kind, config)
+    return None
 
 
 @dataclass(slots=True)

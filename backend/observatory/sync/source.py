@@ -367,6 +367,26 @@ class WatchableSource(Protocol):
     async def list_sessions(self, keys: Collection[str] | None = None) -> list[SessionRecord]: ...
 
 
+class AgentFiles(Protocol):
+    """An agent's own instruction files (AGENTS.md, HEARTBEAT.md, ...) at its provider."""
+
+    writable: bool  # False: read-only (a local store): proposals are downloaded as patches
+
+    async def list_files(self, agent_id: str) -> list[str]:
+        """Names of the files the agent has (missing ones left out)."""
+        ...
+
+    async def read(self, agent_id: str, name: str) -> str | None:
+        """The file's text, or None when the agent has no such file."""
+        ...
+
+    async def write(self, agent_id: str, name: str, content: str) -> None:
+        """Replace the file's text (only where ``writable``)."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+
 class SourceError(Exception):
     """A provider could not be read; the runner backs off and retries."""
 
