@@ -29,6 +29,10 @@ from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 TOKEN = "test-gateway-token"
+ALLOWED_FILES = frozenset(
+    {"AGENTS.md", "SOUL.md", "TOOLS.md", "IDENTITY.md", "USER.md", "HEARTBEAT.md", "BOOTSTRAP.md",
+     "MEMORY.md"}
+)  # fmt: skip
 MAIN_KEY = "agent:sofia:main"
 
 
@@ -205,6 +209,11 @@ class FakeGateway:
     history_requests: int = 0
     subscribers: list[WebSocket] = field(default_factory=list)
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
+    # Workspace files per agent (agents.files.*); shapes from OpenClaw's server-methods/agents.ts,
+    # not recorded from a real gateway yet.
+    files: dict[str, dict[str, str]] = field(default_factory=dict)
+    file_writes: list[tuple[str, str, str]] = field(default_factory=list)
+    scopes_seen: list[list[str]] = field(default_factory=list)
 
     # -- pushed events (what ``sessions.subscribe`` makes the real gateway send) -----------------
 
@@ -245,6 +254,7 @@ class FakeGateway:
                 )
                 await websocket.close(code=1008)
                 return
+            self.scopes_seen.append(list((req.get("params") or {}).get("scopes") or []))
             hello = copy.deepcopy(hs["3_server_hello_res"])
             hello["id"] = req["id"]
             await websocket.send_json(hello)
@@ -302,6 +312,8 @@ class FakeGateway:
             payload = rec.timeseries.get(params.get("key"))
         elif method == "sessions.usage.logs":
             payload = rec.logs.get(params.get("key"))
+        elif method is not None and method.startswith("agents.files."):
+            return self._files(req)
         else:
             payload = None
         if payload is None:
@@ -311,6 +323,43 @@ class FakeGateway:
                 "ok": False,
                 "error": {"code": "INVALID_REQUEST", "message": f"unknown method {method}"},
             }
+        return {"type": "res", "id": req.get("id"), "ok": True, "payload": payload}
+
+    def _files(self, req: dict[str, Any]) -> dict[str, Any]:
+        method, params = req.get("method"), req.get("params") or {}
+        agent, name = str(params.get("agentId") or ""), str(params.get("name") or "")
+
+        def error(message: str) -> dict[str, Any]:
+            err = {"code": "INVALID_REQUEST", "message": message}
+            return {"type": "res", "id": req.get("id"), "ok": False, "error": err}
+
+        if agent not in self.files:
+            return error("unknown agent id")
+        workspace = f"/home/openclaw/.openclaw/workspace-{agent}"
+        files = self.files[agent]
+        if method == "agents.files.list":
+            listing = [
+                {"name": n, "path": f"{workspace}/{n}", "missing": False, "size": len(t.encode())}
+                for n, t in sorted(files.items())
+            ]
+            payload: dict[str, Any] = {"agentId": agent, "workspace": workspace, "files": listing}
+        elif name not in ALLOWED_FILES:
+            return error(f'unsupported file "{name}"')
+        elif method == "agents.files.get":
+            entry: dict[str, Any] = {"name": name, "path": f"{workspace}/{name}"}
+            if name in files:
+                entry.update(missing=False, size=len(files[name].encode()), content=files[name])
+            else:
+                entry["missing"] = True
+            payload = {"agentId": agent, "workspace": workspace, "file": entry}
+        elif method == "agents.files.set":
+            content = str(params.get("content"))
+            files[name] = content
+            self.file_writes.append((agent, name, content))
+            entry = {"name": name, "path": f"{workspace}/{name}", "missing": False}
+            payload = {"ok": True, "agentId": agent, "workspace": workspace, "file": entry}
+        else:
+            return error(f"unknown method {method}")
         return {"type": "res", "id": req.get("id"), "ok": True, "payload": payload}
 
     # -- HTTP history ----------------------------------------------------------------------------

@@ -104,7 +104,7 @@ async def failure_groups(
     if agent_id:
         q = q.where(Session.agent_id == agent_id)
     groups: dict[str, list[FailedReview]] = {}
-    for review, session in (await db.execute(q)).tuples():
+    for review, session in await db.execute(q):
         items = groups.setdefault(session.agent_id, [])
         if len(items) < MAX_REVIEWS_PER_GROUP:
             items.append(
