@@ -13,6 +13,7 @@ from observatory.graphql.permissions import scoped_mutation
 from observatory.graphql.resolvers import reviews
 from observatory.graphql.resolvers.alerts import AlertsMutation
 from observatory.graphql.resolvers.improve import ImproveMutation
+from observatory.graphql.resolvers.proposals import ProposalMutation
 from observatory.graphql.resolvers.review_queue import ReviewQueueMutation
 from observatory.graphql.resolvers.sessions import set_archived
 from observatory.graphql.types.auth import ApiKey, CreatedApiKey
@@ -22,8 +23,9 @@ from observatory.graphql.types.sync import SyncSourceStatus
 
 
 @strawberry.type
-# Field order (and so schema.graphql) follows the bases: review queue, improve, alerts, then these.
-class Mutation(ReviewQueueMutation, ImproveMutation, AlertsMutation):
+# Field order (and so schema.graphql) follows the bases: review queue, improve, alerts,
+# proposals, then these.
+class Mutation(ReviewQueueMutation, ImproveMutation, AlertsMutation, ProposalMutation):
     @scoped_mutation(Scope.REVIEWS_WRITE, description="Review a session (or one of its runs).")
     async def create_review(self, info: Info, input: reviews.CreateReviewInput) -> Review:
         return await reviews.create_review(info, input)

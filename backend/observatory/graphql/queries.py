@@ -17,6 +17,7 @@ from observatory.graphql.resolvers import metrics as metric_resolvers
 from observatory.graphql.resolvers.alerts import AlertsQuery
 from observatory.graphql.resolvers.exports import ExportQuery
 from observatory.graphql.resolvers.improve import ImproveQuery
+from observatory.graphql.resolvers.proposals import ProposalQuery
 from observatory.graphql.resolvers.review_queue import ReviewQueueQuery
 from observatory.graphql.resolvers.reviews import ReviewFilter, list_reviews
 from observatory.graphql.resolvers.runs import (
@@ -56,8 +57,9 @@ To = Annotated[datetime, strawberry.argument(description="Exclusive end.")]
 
 
 @strawberry.type
-# Field order (and so schema.graphql) follows the bases: review queue, improve, alerts, export, then these.
-class Query(ReviewQueueQuery, ImproveQuery, AlertsQuery, ExportQuery):
+# Field order (and so schema.graphql) follows the bases: review queue, improve, alerts, export,
+# proposals, then these.
+class Query(ReviewQueueQuery, ImproveQuery, AlertsQuery, ExportQuery, ProposalQuery):
     @scoped(Scope.SESSIONS_READ, description="Who is calling: key name, role and scopes.")
     def me(self, info: Info) -> Viewer:
         c = info.context.caller
