@@ -895,6 +895,98 @@ export const SetSuggestionStatusMutation = graphql(`
   }
 `);
 
+graphql(`
+  fragment ProposalFields on Proposal {
+    id
+    agentId
+    fileName
+    title
+    rationale
+    diff
+    status
+    error
+    writable
+    evidence
+    targetMetrics
+    sessionsAffected
+    costAtStake
+    model
+    createdAt
+    approvedAt
+    appliedAt
+    revertedAt
+    impact {
+      beforeFrom
+      beforeTo
+      afterFrom
+      afterTo
+      complete
+      metrics {
+        ...MetricComparisonFields
+      }
+    }
+  }
+`);
+
+export const ProposalsQuery = graphql(`
+  query Proposals($status: ProposalStatus, $first: Int) {
+    proposals(status: $status, first: $first) {
+      items {
+        ...ProposalFields
+      }
+      endCursor
+    }
+  }
+`);
+
+export const SynthesizeProposalsMutation = graphql(`
+  mutation SynthesizeProposals($from: DateTime!, $to: DateTime!) {
+    synthesizeProposals(from: $from, to: $to) {
+      ...ProposalFields
+    }
+  }
+`);
+
+export const EditProposalDiffMutation = graphql(`
+  mutation EditProposalDiff($id: ID!, $diff: String!) {
+    editProposalDiff(id: $id, diff: $diff) {
+      ...ProposalFields
+    }
+  }
+`);
+
+export const ApproveProposalMutation = graphql(`
+  mutation ApproveProposal($id: ID!) {
+    approveProposal(id: $id) {
+      ...ProposalFields
+    }
+  }
+`);
+
+export const ApplyProposalMutation = graphql(`
+  mutation ApplyProposal($id: ID!) {
+    applyProposal(id: $id) {
+      ...ProposalFields
+    }
+  }
+`);
+
+export const RevertProposalMutation = graphql(`
+  mutation RevertProposal($id: ID!) {
+    revertProposal(id: $id) {
+      ...ProposalFields
+    }
+  }
+`);
+
+export const DismissProposalMutation = graphql(`
+  mutation DismissProposal($id: ID!) {
+    dismissProposal(id: $id) {
+      ...ProposalFields
+    }
+  }
+`);
+
 export const ReviewPoliciesQuery = graphql(`
   query ReviewPolicies {
     reviewerSettings {

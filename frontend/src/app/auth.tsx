@@ -24,6 +24,7 @@ export type Scope =
   | 'metrics:read'
   | 'sync:read'
   | 'sync:write'
+  | 'agents:write'
   | 'keys:admin'
   | 'alerts:read'
   | 'alerts:write';

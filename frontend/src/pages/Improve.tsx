@@ -9,12 +9,14 @@ import { AgreementSection } from './improve/Agreement';
 import { AiPolicySection } from './improve/AiPolicy';
 import { ChangesSection, GROUPS, type GroupBy } from './improve/Changes';
 import { PatternsSection } from './improve/Patterns';
+import { ProposalsSection } from './improve/Proposals';
 import { SuggestionsSection } from './improve/Suggestions';
 
 const SECTIONS = [
   ['changes', 'What changed'],
   ['agreement', 'Judge vs human'],
   ['patterns', 'Patterns'],
+  ['proposals', 'AI proposals'],
   ['suggestions', 'Suggestions'],
   ['ai-review', 'AI review'],
 ] as const;
@@ -56,6 +58,7 @@ export default function ImprovePage() {
         />
         <AgreementSection windows={windows} />
         <PatternsSection window={windows.b} />
+        <ProposalsSection window={windows.b} />
         <SuggestionsSection window={windows.b} />
         <AiPolicySection />
       </div>

@@ -290,7 +290,7 @@ function Impact({ s, now }: { s: SuggestionFieldsFragment; now: number }) {
   );
 }
 
-function ImpactTable({ impact }: { impact: NonNullable<SuggestionFieldsFragment['impact']> }) {
+export function ImpactTable({ impact }: { impact: NonNullable<SuggestionFieldsFragment['impact']> }) {
   const rows = comparisonRows([{ group: null, metrics: impact.metrics }]);
   const sum = summarize(rows);
   const before = rangeLabel({ from: new Date(impact.beforeFrom), to: new Date(impact.beforeTo) });
