@@ -208,3 +208,40 @@ export async function gql(ctx, key, query, variables = {}) {
   });
   return r.json();
 }
+
+/** The Python fake OpenClaw gateway (tests/sync) with these agent files; `writes` fills as
+ * agents.files.set calls arrive. */
+export async function startFakeGateway(files) {
+  const python = join(REPO, '.venv', 'bin', 'python');
+  const proc = spawn(python, ['-m', 'tests.sync.serve_fake_gateway', JSON.stringify(files)], {
+    cwd: REPO,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const writes = [];
+  let err = '';
+  proc.stderr.on('data', (d) => (err += d));
+  const exited = new Promise((r) => proc.once('exit', r));
+  const url = await new Promise((ok, fail) => {
+    let buf = '';
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (line.startsWith('URL ')) ok(line.slice(4).trim());
+        else if (line.startsWith('WRITE ')) writes.push(JSON.parse(line.slice(6)));
+      }
+    });
+    proc.once('exit', (code) => fail(new Error(`fake gateway exited (${code}): ${err}`)));
+  });
+  return {
+    url,
+    token: 'test-gateway-token',
+    writes,
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      await exited;
+    },
+  };
+}

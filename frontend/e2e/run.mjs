@@ -4,7 +4,7 @@
 // saved in frontend/test-results/ (also on failure).
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { RESULTS, gql, start, waitFor } from './harness.mjs';
+import { RESULTS, gql, start, startFakeGateway, waitFor } from './harness.mjs';
 
 const tests = [];
 const test = (name, fn) => tests.push({ name, fn });
@@ -615,6 +615,60 @@ test('Alerts: a rule created from an agent’s row fires and shows live; silence
   assert.ok(lines.length > 1 && lines.slice(1).every((l) => l.split(',')[3] === 'task'), 'only task sessions');
 });
 
+test('Improve: review an AI proposal side by side, approve it, apply it through the gateway, see it applied', async () => {
+  const before = '# Heartbeat\n\n- Check the inbox.\n- Reply HEARTBEAT_OK.\n';
+  const diff = '--- a/HEARTBEAT.md\n+++ b/HEARTBEAT.md\n@@ -2,3 +2,4 @@\n \n - Check the inbox.\n+- Skip files that do not exist (ls first).\n - Reply HEARTBEAT_OK.\n';
+  const after = before.replace('inbox.\n', 'inbox.\n- Skip files that do not exist (ls first).\n');
+  const gw = await startFakeGateway({ quill: { 'HEARTBEAT.md': before } });
+  try {
+    // What a sync pass and a synthesis leave behind: a gateway source that synced quill's
+    // sessions, and a proposal for its HEARTBEAT.md.
+    await ctx.pg.query(`INSERT INTO agents (id, display_name) VALUES ('quill', 'Quill (e2e)')`);
+    const { rows: [src] } = await ctx.pg.query(
+      `INSERT INTO sync_sources (name, kind, config) VALUES ('e2e-gateway', 'openclaw-gateway', $1) RETURNING id`,
+      [JSON.stringify({ gateway_url: gw.url, token: gw.token })],
+    );
+    await ctx.pg.query(
+      `INSERT INTO sessions (source_id, key, agent_id, kind, status, title, started_at, updated_at, synced_at)
+       VALUES ($1, 'agent:quill:main', 'quill', 'main', 'running', 'Quill main', now() - interval '1 day', now(), now())`,
+      [src.id],
+    );
+    await ctx.pg.query(
+      `INSERT INTO improvement_proposals (agent_id, source_id, writable, file_name, base_text, diff, title, rationale,
+         evidence, target_metrics, sessions_affected, cost_at_stake, model, period_start, period_end)
+       VALUES ('quill', $1, true, 'HEARTBEAT.md', $2, $3, 'Skip missing files in heartbeats',
+         'Four heartbeats failed on ENOENT reading files that do not exist.', '{"session_ids": []}',
+         '["failure_rate"]', 4, 1.25, 'stub-model', now() - interval '7 days', now())`,
+      [src.id, before, diff],
+    );
+    await page.goto(`${ctx.base}/improve#proposals`);
+    const card = page.getByTestId('proposal').filter({ hasText: 'Skip missing files in heartbeats' });
+    await card.waitFor();
+    const table = card.getByTestId('diff-side-by-side');
+    await table.locator('.diff-add').filter({ hasText: 'Skip files that do not exist' }).waitFor();
+    assert.match(await card.innerText(), /4 sessions affected · \$1\.25 at stake/);
+    assert.deepEqual(gw.writes, [], 'nothing written before approval');
+    await card.evaluate((el) => window.scrollTo(0, el.getBoundingClientRect().top + window.scrollY - 72));
+    await shot('22-proposal-diff');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await page.locator('[data-testid=proposal][data-status=APPROVED]').filter({ hasText: 'Skip missing files' }).waitFor();
+    assert.deepEqual(gw.writes, [], 'approval alone writes nothing');
+    await card.getByRole('button', { name: 'Apply to quill' }).click();
+    const applied = page.locator('[data-testid=proposal][data-status=APPLIED]').filter({ hasText: 'Skip missing files' });
+    await applied.waitFor();
+    await applied.getByTestId('too-early').waitFor();
+    await waitFor(() => gw.writes.length === 1, 5000, 'the gateway write');
+    assert.deepEqual(gw.writes[0], ['quill', 'HEARTBEAT.md', after]);
+    await shot('23-proposal-applied');
+    await applied.getByRole('button', { name: 'Revert' }).click();
+    await page.locator('[data-testid=proposal][data-status=REVERTED]').filter({ hasText: 'Skip missing files' }).waitFor();
+    await waitFor(() => gw.writes.length === 2, 5000, 'the revert write');
+    assert.deepEqual(gw.writes[1], ['quill', 'HEARTBEAT.md', before]);
+  } finally {
+    await gw.stop();
+  }
+});
+
 test('a viewer key can read but is denied the review form and every queue/Improve action (and the API says FORBIDDEN)', async () => {
   const viewer = await ctx.browser.newPage(); // new tab: its own session storage
   try {
@@ -645,6 +699,10 @@ test('a viewer key can read but is denied the review form and every queue/Improv
     await viewer.locator('[data-testid=chart-compare][data-state=ready]').waitFor();
     assert.equal(await viewer.getByTestId('generate-suggestions').count(), 0, 'no generate button');
     assert.equal(await viewer.getByRole('button', { name: 'Mark applied…' }).count(), 0, 'no mark applied');
+    await viewer.getByTestId('proposal').first().waitFor();
+    assert.equal(await viewer.getByRole('button', { name: /^(Approve|Apply to|Revert|Edit diff)/ }).count(), 0, 'no proposal actions');
+    const apply = await gql(ctx, ctx.viewerKey, 'mutation { applyProposal(id: "1") { id } }');
+    assert.equal(apply.errors?.[0]?.extensions?.code, 'FORBIDDEN');
     assert.ok(await viewer.locator('[data-testid=policy-row] [role=switch]').first().isDisabled(), 'policy switch disabled');
     const r = await gql(ctx, ctx.viewerKey, 'mutation($i: CreateReviewInput!) { createReview(input: $i) { id } }', {
       i: { sessionId: '1', verdict: 'FAILED', rating: 1 },

@@ -88,7 +88,7 @@ async def test_review_policy(api: dict[str, Api]) -> None:
 
 async def test_compare_periods_and_patterns(api: dict[str, Api]) -> None:
     q = """query($aFrom: DateTime!, $aTo: DateTime!, $bFrom: DateTime!, $bTo: DateTime!) {
-      comparePeriods(aFrom: $aFrom, aTo: $aTo, bFrom: $bFrom, bTo: $bTo, groupBy: "agent") {
+      comparePeriods(aFrom: $aFrom, aTo: $aTo, bFrom: $bFrom, bTo: $bTo, groupBy: AGENT) {
         tests groups { group metrics { metric a b delta ciLow ciHigh pAdjusted significant change } } }
       patterns(from: $aFrom, to: $bTo) {
         idleHeartbeats { agentId heartbeats idle idleShare idleCost }
@@ -125,23 +125,23 @@ async def test_suggestions_applied_show_impact(api: dict[str, Api]) -> None:
     got = applied["markSuggestionApplied"]
     assert got["status"] == "applied"
     assert got["impact"] is not None and got["impact"]["metrics"]
-    listed = await api["viewer"].ok('{ suggestions(status: "applied") { id } }')
+    listed = await api["viewer"].ok('{ suggestions(status: APPLIED) { id } }')
     assert s["id"] in [x["id"] for x in listed["suggestions"]]
     assert (
         await api["viewer"].error_code(
-            'mutation { setSuggestionStatus(id: "1", status: "dismissed") { id } }'
+            'mutation { setSuggestionStatus(id: "1", status: DISMISSED) { id } }'
         )
         == "FORBIDDEN"
     )
     bad = await api["reviewer"].raw(
-        'mutation { setSuggestionStatus(id: "1", status: "nope") { id } }'
+        'mutation { setSuggestionStatus(id: "1", status: APPLIED) { id } }'
     )
     assert bad["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "field": "status"}
 
 
-@pytest.mark.parametrize("bucket", ["week", "day"])
+@pytest.mark.parametrize("bucket", ["WEEK", "DAY"])
 async def test_judge_agreement(api: dict[str, Api], bucket: str) -> None:
-    q = """query($b: String!) { judgeAgreement(from: "2026-11-06T00:00:00Z", to: "2026-11-21T00:00:00Z",
+    q = """query($b: AgreementBucket!) { judgeAgreement(from: "2026-11-06T00:00:00Z", to: "2026-11-21T00:00:00Z",
               bucket: $b) { models { reviewerModel kappa stats { pairs agreementRate } }
               points { bucket reviewerModel stats { pairs } } } }"""
     data = (await api["viewer"].ok(q, {"b": bucket}))["judgeAgreement"]

@@ -16,7 +16,7 @@ import contextlib
 import copy
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -214,6 +214,7 @@ class FakeGateway:
     files: dict[str, dict[str, str]] = field(default_factory=dict)
     file_writes: list[tuple[str, str, str]] = field(default_factory=list)
     scopes_seen: list[list[str]] = field(default_factory=list)
+    on_write: Callable[[str, str, str], None] | None = None
 
     # -- pushed events (what ``sessions.subscribe`` makes the real gateway send) -----------------
 
@@ -356,6 +357,8 @@ class FakeGateway:
             content = str(params.get("content"))
             files[name] = content
             self.file_writes.append((agent, name, content))
+            if self.on_write is not None:
+                self.on_write(agent, name, content)
             entry = {"name": name, "path": f"{workspace}/{name}", "missing": False}
             payload = {"ok": True, "agentId": agent, "workspace": workspace, "file": entry}
         else:

@@ -753,7 +753,7 @@ export const RequestAiReviewMutation = graphql(`
 `);
 
 export const ReviewJobsQuery = graphql(`
-  query ReviewJobs($sessionId: ID, $status: String, $first: Int) {
+  query ReviewJobs($sessionId: ID, $status: ReviewJobStatus, $first: Int) {
     reviewJobs(sessionId: $sessionId, status: $status, first: $first) {
       ...ReviewJobFields
     }
@@ -761,7 +761,7 @@ export const ReviewJobsQuery = graphql(`
 `);
 
 export const ComparePeriodsQuery = graphql(`
-  query ComparePeriods($aFrom: DateTime!, $aTo: DateTime!, $bFrom: DateTime!, $bTo: DateTime!, $groupBy: String) {
+  query ComparePeriods($aFrom: DateTime!, $aTo: DateTime!, $bFrom: DateTime!, $bTo: DateTime!, $groupBy: MetricGroupBy) {
     comparePeriods(aFrom: $aFrom, aTo: $aTo, bFrom: $bFrom, bTo: $bTo, groupBy: $groupBy) {
       aFrom
       aTo
@@ -791,7 +791,7 @@ graphql(`
 `);
 
 export const JudgeAgreementQuery = graphql(`
-  query JudgeAgreement($from: DateTime!, $to: DateTime!, $bucket: String!) {
+  query JudgeAgreement($from: DateTime!, $to: DateTime!, $bucket: AgreementBucket!) {
     judgeAgreement(from: $from, to: $to, bucket: $bucket) {
       points {
         bucket
@@ -864,7 +864,7 @@ export const PatternsQuery = graphql(`
 `);
 
 export const SuggestionsQuery = graphql(`
-  query Suggestions($status: String, $first: Int) {
+  query Suggestions($status: SuggestionStatus, $first: Int) {
     suggestions(status: $status, first: $first) {
       ...SuggestionFields
     }
@@ -888,7 +888,7 @@ export const MarkSuggestionAppliedMutation = graphql(`
 `);
 
 export const SetSuggestionStatusMutation = graphql(`
-  mutation SetSuggestionStatus($id: ID!, $status: String!, $note: String) {
+  mutation SetSuggestionStatus($id: ID!, $status: SuggestionStatus!, $note: String) {
     setSuggestionStatus(id: $id, status: $status, note: $note) {
       ...SuggestionFields
     }

@@ -18,11 +18,14 @@ from observatory.graphql.permissions import scoped, scoped_mutation
 from observatory.graphql.resolvers.common import caller_key_id, opt_id
 from observatory.graphql.resolvers.metrics import check_metric_range
 from observatory.graphql.types.improve import (
+    AgreementBucket,
     JudgeAgreement,
     PatternReport,
     PeriodComparison,
     Suggestion,
+    SuggestionStatus,
 )
+from observatory.graphql.types.metrics import MetricGroupBy
 from observatory.improve import agreement, compare, patterns, suggestions
 
 From = Annotated[datetime, strawberry.argument(name="from", description="Inclusive start.")]
@@ -47,16 +50,14 @@ class ImproveQuery:
         info: Info,
         from_: From,
         to: datetime,
-        bucket: str = "week",
+        bucket: AgreementBucket = AgreementBucket.WEEK,
         agent_id: str | None = None,
         reviewer_model: str | None = None,
     ) -> JudgeAgreement:
         check_metric_range(info, from_, to)
-        if bucket not in ("hour", "day", "week", "month"):
-            raise BadUserInput("bucket must be hour, day, week or month", field="bucket")
         async with info.context.db() as db:
             result = await agreement.judge_agreement(
-                db, since=from_, until=to, bucket=bucket, agent_id=agent_id,
+                db, since=from_, until=to, bucket=bucket.value, agent_id=agent_id,
                 reviewer_model=reviewer_model,
             )  # fmt: skip
         return JudgeAgreement.build(result)
@@ -72,19 +73,18 @@ class ImproveQuery:
         a_to: datetime,
         b_from: datetime,
         b_to: datetime,
-        group_by: str | None = None,
+        group_by: MetricGroupBy | None = None,
         agent_id: str | None = None,
         metrics: list[str] | None = None,
     ) -> PeriodComparison:
         check_metric_range(info, a_from, a_to)
         check_metric_range(info, b_from, b_to)
-        if group_by not in (None, "agent", "kind", "model", "trigger"):
-            raise BadUserInput("groupBy must be agent, kind, model or trigger", field="groupBy")
         async with info.context.db() as db:
             with improve_errors():
                 result = await compare.compare_periods(
                     db, compare.Window(a_from, a_to), compare.Window(b_from, b_to),
-                    group_by=group_by, agent_id=agent_id, metrics=metrics,
+                    group_by=group_by.value if group_by else None, agent_id=agent_id,
+                    metrics=metrics,
                 )  # fmt: skip
         return PeriodComparison.build(result)
 
@@ -101,7 +101,7 @@ class ImproveQuery:
     async def suggestions(
         self,
         info: Info,
-        status: str | None = None,
+        status: SuggestionStatus | None = None,
         agent_id: str | None = None,
         first: int | None = None,
         before_id: strawberry.ID | None = None,
@@ -109,7 +109,7 @@ class ImproveQuery:
         limit = page_size(first, info.context.settings.max_page_size)
         async with info.context.db() as db:
             rows = await suggestions.list_suggestions(
-                db, status=status, agent_id=agent_id, first=limit,
+                db, status=status.value if status else None, agent_id=agent_id, first=limit,
                 before_id=opt_id(before_id, "beforeId"),
             )  # fmt: skip
         return [Suggestion.build(s) for s in rows]
@@ -148,13 +148,13 @@ class ImproveMutation:
 
     @scoped_mutation(Scope.REVIEWS_WRITE, description="Dismiss (dismissed) or re-open (open).")
     async def set_suggestion_status(
-        self, info: Info, id: strawberry.ID, status: str, note: str | None = None
+        self, info: Info, id: strawberry.ID, status: SuggestionStatus, note: str | None = None
     ) -> Suggestion:
-        if status not in ("open", "dismissed"):
-            raise BadUserInput("status must be open or dismissed", field="status")
+        if status not in (SuggestionStatus.OPEN, SuggestionStatus.DISMISSED):
+            raise BadUserInput("status must be OPEN or DISMISSED", field="status")
         async with info.context.db() as db, db.begin():
             with improve_errors():
                 s = await suggestions.set_suggestion_status(
-                    db, parse_id(id), status, api_key_id=caller_key_id(info), note=note
+                    db, parse_id(id), status.value, api_key_id=caller_key_id(info), note=note
                 )
         return Suggestion.build(s)

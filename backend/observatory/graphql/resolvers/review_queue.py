@@ -98,7 +98,7 @@ class ReviewQueueQuery:
     async def review_jobs(
         self,
         info: Info,
-        status: str | None = None,
+        status: ReviewJobStatus | None = None,
         session_id: strawberry.ID | None = None,
         first: int | None = None,
         before_id: strawberry.ID | None = None,
@@ -109,7 +109,8 @@ class ReviewQueueQuery:
             raise BadUserInput(f"unknown status {status[:40]!r}; one of {known}", field="status")
         async with info.context.db() as db:
             rows = await jobs.list_review_jobs(
-                db, status=status, session_id=opt_id(session_id, "sessionId"), limit=limit,
+                db, status=status.value if status else None,
+                session_id=opt_id(session_id, "sessionId"), limit=limit,
                 before_id=opt_id(before_id, "beforeId"),
             )  # fmt: skip
         return [ReviewJob.build(j) for j in rows]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from enum import Enum
 
 import strawberry
 from strawberry.types import Info
@@ -273,6 +274,21 @@ class SuggestionImpact:
     after_to: datetime
     complete: bool = strawberry.field(description="The after window has fully elapsed.")
     metrics: list[MetricComparison]
+
+
+@strawberry.enum(description="Time bucket of the agreement series.")
+class AgreementBucket(Enum):
+    HOUR = "hour"
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+@strawberry.enum(description="open -> applied | dismissed.")
+class SuggestionStatus(Enum):
+    OPEN = "open"
+    APPLIED = "applied"
+    DISMISSED = "dismissed"
 
 
 @strawberry.type(description="A concrete improvement, with the evidence behind it.")

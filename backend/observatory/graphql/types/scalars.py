@@ -13,6 +13,7 @@ from observatory.db.enums import (
     CircuitState,
     MessageRole,
     ReviewerKind,
+    ReviewJobStatus,
     Role,
     RunStatus,
     RunTrigger,
@@ -71,6 +72,7 @@ strawberry.enum(Verdict, description="Did the session accomplish its work?")
 strawberry.enum(ReviewerKind)
 strawberry.enum(Role)
 strawberry.enum(CircuitState)
+strawberry.enum(ReviewJobStatus, description="queued → running → done | failed")
 
 __all__ = [
     "JSON",

@@ -21,7 +21,7 @@ export function AgreementSection({ windows }: { windows: Windows }) {
   const bucket = agreementBucket(from, to);
   const [result] = useQuery({
     query: JudgeAgreementQuery,
-    variables: { from: from.toISOString(), to: to.toISOString(), bucket },
+    variables: { from: from.toISOString(), to: to.toISOString(), bucket: bucket === 'day' ? 'DAY' : 'WEEK' },
   });
   const data = result.data?.judgeAgreement;
   const chart = useMemo(

@@ -3,6 +3,7 @@
 import { useMemo } from 'react';
 import { useQuery } from 'urql';
 import { ComparePeriodsQuery } from '../../api/operations';
+import type { MetricGroupBy } from '../../gql/graphql';
 import { useTheme } from '../../app/theme';
 import { EChart } from '../../charts/EChart';
 import { deltaWhiskers, isEmptyWhiskers, whiskerHeight, whiskerRows, type DeltaScale } from '../../charts/improve';
@@ -36,7 +37,7 @@ export function ChangesSection({
       aTo: windows.a.to.toISOString(),
       bFrom: windows.b.from.toISOString(),
       bTo: windows.b.to.toISOString(),
-      groupBy: groupBy || null,
+      groupBy: groupBy ? (groupBy.toUpperCase() as MetricGroupBy) : null,
     }),
     [windows, groupBy],
   );

@@ -10,7 +10,7 @@ import {
   SetSuggestionStatusMutation,
   SuggestionsQuery,
 } from '../../api/operations';
-import type { SuggestionFieldsFragment } from '../../gql/graphql';
+import type { SuggestionFieldsFragment, SuggestionStatus } from '../../gql/graphql';
 import { useAuth } from '../../app/auth';
 import { ErrorBanner } from '../../components/States';
 import {
@@ -41,7 +41,7 @@ export function SuggestionsSection({ window }: { window: Range }) {
   const { can } = useAuth();
   const canWrite = can('reviews:write');
   const [status, setStatus] = useState<StatusFilter>('');
-  const [result, refetch] = useQuery({ query: SuggestionsQuery, variables: { status: status || null, first: 50 }, context: CTX });
+  const [result, refetch] = useQuery({ query: SuggestionsQuery, variables: { status: status ? (status.toUpperCase() as SuggestionStatus) : null, first: 50 }, context: CTX });
   const [generated, generate] = useMutation(GenerateSuggestionsMutation);
   const [notice, setNotice] = useState<string | null>(null);
   const now = useNow(60_000);
@@ -147,11 +147,11 @@ function SuggestionCard({ s, now, canWrite }: { s: SuggestionFieldsFragment; now
               </button>
             )}
             {s.status === 'open' ? (
-              <button type="button" className="btn btn-sm btn-ghost" disabled={statusResult.fetching} onClick={() => setStatus({ id: s.id, status: 'dismissed' }, CTX)}>
+              <button type="button" className="btn btn-sm btn-ghost" disabled={statusResult.fetching} onClick={() => setStatus({ id: s.id, status: 'DISMISSED' }, CTX)}>
                 Dismiss
               </button>
             ) : s.status === 'dismissed' ? (
-              <button type="button" className="btn btn-sm btn-ghost" disabled={statusResult.fetching} onClick={() => setStatus({ id: s.id, status: 'open' }, CTX)}>
+              <button type="button" className="btn btn-sm btn-ghost" disabled={statusResult.fetching} onClick={() => setStatus({ id: s.id, status: 'OPEN' }, CTX)}>
                 Reopen
               </button>
             ) : null}
