@@ -625,7 +625,8 @@ test('Improve: review an AI proposal side by side, approve it, apply it through 
     // sessions, and a proposal for its HEARTBEAT.md.
     await ctx.pg.query(`INSERT INTO agents (id, display_name) VALUES ('quill', 'Quill (e2e)')`);
     const { rows: [src] } = await ctx.pg.query(
-      `INSERT INTO sync_sources (name, kind, config) VALUES ('e2e-gateway', 'openclaw-gateway', $1) RETURNING id`,
+      // Disabled: the server's sync runner leaves it alone; file access does not need syncing.
+      `INSERT INTO sync_sources (name, kind, config, enabled) VALUES ('e2e-gateway', 'openclaw-gateway', $1, false) RETURNING id`,
       [JSON.stringify({ gateway_url: gw.url, token: gw.token })],
     );
     await ctx.pg.query(

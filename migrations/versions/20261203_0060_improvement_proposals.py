@@ -1,6 +1,8 @@
-"""improvement proposals: AI-written edits to an agent's own files, approved, applied, reverted
+"""improvement proposals: AI-written edits to an agent's own files, approved, applied, reverted;
+on-demand review jobs claimed first; the AI endpoint's rate limit shared in PostgreSQL
 
-Models: observatory/improve/models.py (on the shared Base).
+Models: observatory/improve/models.py, observatory/review/models.py (ai_rate_limits),
+observatory/db/models.py (review_jobs.on_demand).
 
 Revision ID: 0060
 Revises: 0030
@@ -116,8 +118,42 @@ def upgrade() -> None:
         "ix_improvement_proposals_status", "improvement_proposals", ["status"], unique=False
     )
 
+    op.create_table(
+        "ai_rate_limits",
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column(
+            "next_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False
+        ),
+        sa.Column("paused_until", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_ai_rate_limits")),
+    )
+    op.add_column(
+        "review_jobs",
+        sa.Column("on_demand", sa.Boolean(), server_default=sa.text("false"), nullable=False),
+    )
+    # Jobs asked for by a person so far: those with a requesting key and a single target. Bulk
+    # backfills also carry a key; they are few and finished long ago, so this errs harmlessly.
+    op.execute(
+        "UPDATE review_jobs SET on_demand = true "
+        "WHERE requested_by_api_key_id IS NOT NULL AND status = 'queued'"
+    )
+    op.create_index(
+        "ix_review_jobs_claim_order",
+        "review_jobs",
+        [sa.literal_column("on_demand DESC"), "created_at", "id"],
+        unique=False,
+        postgresql_where=sa.text("status = 'queued'"),
+    )
+
 
 def downgrade() -> None:
+    op.drop_index(
+        "ix_review_jobs_claim_order",
+        table_name="review_jobs",
+        postgresql_where=sa.text("status = 'queued'"),
+    )
+    op.drop_column("review_jobs", "on_demand")
+    op.drop_table("ai_rate_limits")
     op.drop_index("ix_improvement_proposals_status", table_name="improvement_proposals")
     op.drop_index("ix_improvement_proposals_agent_created", table_name="improvement_proposals")
     op.drop_table("improvement_proposals")

@@ -125,7 +125,7 @@ async def test_suggestions_applied_show_impact(api: dict[str, Api]) -> None:
     got = applied["markSuggestionApplied"]
     assert got["status"] == "applied"
     assert got["impact"] is not None and got["impact"]["metrics"]
-    listed = await api["viewer"].ok('{ suggestions(status: APPLIED) { id } }')
+    listed = await api["viewer"].ok("{ suggestions(status: APPLIED) { id } }")
     assert s["id"] in [x["id"] for x in listed["suggestions"]]
     assert (
         await api["viewer"].error_code(

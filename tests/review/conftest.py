@@ -17,7 +17,7 @@ from tests.conftest import migrated_database
 from tests.review.stub_model import StubModel, serve_stub
 
 TABLES = (
-    "improvement_proposals, improvement_suggestions, review_queue_skips, review_queue_claims, review_policies, "
+    "ai_rate_limits, improvement_proposals, improvement_suggestions, review_queue_skips, review_queue_claims, review_policies, "
     "review_jobs, reviews, messages, runs, sessions, agents, api_keys, sync_sources"
 )
 

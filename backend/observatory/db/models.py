@@ -301,6 +301,14 @@ class ReviewJob(Base):
     __tablename__ = "review_jobs"
     __table_args__ = (
         Index("ix_review_jobs_status_created", "status", "created_at"),
+        # The claim order: on-demand requests before policy jobs, then oldest first.
+        Index(
+            "ix_review_jobs_claim_order",
+            text("on_demand DESC"),
+            "created_at",
+            "id",
+            postgresql_where=text("status = 'queued'"),
+        ),
         Index(
             "uq_review_jobs_active_target",
             "session_id",
@@ -322,6 +330,8 @@ class ReviewJob(Base):
     requested_by_api_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )
+    # A person asked for this one review (not a policy or a bulk backfill): it goes first.
+    on_demand: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     claimed_by: Mapped[str | None] = mapped_column(String(200))
     claimed_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]

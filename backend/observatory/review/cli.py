@@ -99,7 +99,7 @@ async def _review(args: argparse.Namespace, settings: Any, url: str) -> int:
                 flush=True,
             )
 
-        async with ChatClient.from_settings(settings) as client:
+        async with ChatClient.from_settings(settings, factory) as client:
             results = await review_jobs_now(factory, client, settings, ids, progress=progress)
         async with factory() as db:
             from sqlalchemy import func, select

@@ -17,9 +17,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from observatory.settings import Settings
 
@@ -83,8 +84,15 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+class Limiter(Protocol):
+    async def acquire(self) -> None: ...
+
+    async def pause(self, seconds: float) -> None: ...
+
+
 class RateLimiter:
-    """Spaces request starts at least ``60 / rpm`` seconds apart; ``pause`` holds everyone."""
+    """Spaces request starts at least ``60 / rpm`` seconds apart; ``pause`` holds everyone (in
+    this process; ``ratelimit.SharedRateLimiter`` does the same across processes)."""
 
     def __init__(self, requests_per_minute: int, sleep: Sleep = asyncio.sleep) -> None:
         self.interval = 60.0 / requests_per_minute if requests_per_minute > 0 else 0.0
@@ -93,7 +101,7 @@ class RateLimiter:
         self._lock = asyncio.Lock()
         self._sleep = sleep
 
-    def pause(self, seconds: float) -> None:
+    async def pause(self, seconds: float) -> None:
         self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     async def acquire(self) -> None:
@@ -123,6 +131,7 @@ class ChatClient:
         json_mode: bool = True,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
+        limiter: Limiter | None = None,
     ) -> None:
         base = base_url.rstrip("/")
         self.url = base if base.endswith("/chat/completions") else base + "/chat/completions"
@@ -135,16 +144,32 @@ class ChatClient:
         self.json_mode = json_mode
         self._sleep = sleep
         self._semaphore = asyncio.Semaphore(max(1, max_concurrency))
-        self.limiter = RateLimiter(requests_per_minute, sleep)
+        self.limiter: Limiter = limiter or RateLimiter(requests_per_minute, sleep)
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self._http = httpx.AsyncClient(
             headers=headers, timeout=httpx.Timeout(timeout_s, connect=10.0), transport=transport
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, **overrides: Any) -> ChatClient:
+    def from_settings(
+        cls,
+        settings: Settings,
+        factory: async_sessionmaker[AsyncSession] | None = None,
+        **overrides: Any,
+    ) -> ChatClient:
+        """A client for the configured endpoint; with a session ``factory`` its request rate is
+        held in PostgreSQL, shared by every process (else per process)."""
         if not settings.ai_base_url:
             raise ValueError("AI review needs OBSERVATORY_AI_BASE_URL")
+        if factory is not None and "limiter" not in overrides:
+            from observatory.review.ratelimit import SharedRateLimiter
+
+            overrides["limiter"] = SharedRateLimiter(
+                factory,
+                f"{settings.ai_base_url}#{settings.ai_model}",
+                settings.ai_requests_per_minute,
+                overrides.get("sleep", asyncio.sleep),
+            )
         kwargs: dict[str, Any] = {
             "api_key": settings.ai_api_key,
             "price_input_per_mtok": settings.ai_price_input_per_mtok,
@@ -218,7 +243,7 @@ class ChatClient:
             delay = self._delay(attempt, retry_after)
             log.info("chat endpoint %s: %s; retry %d in %.2fs", self.url, error, attempt, delay)
             if error.status == 429:
-                self.limiter.pause(delay)  # everyone waits, in acquire(); so does this retry
+                await self.limiter.pause(delay)  # everyone waits, in acquire(); so does this retry
             else:
                 await self._sleep(delay)
 

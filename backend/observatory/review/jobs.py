@@ -63,8 +63,8 @@ async def request_ai_review(
     run_id: int | None = None,
     api_key_id: int | None = None,
 ) -> JobInfo:
-    """Enqueue an on-demand review; returns the existing active job for the target if there is
-    one (``created=False``). Raises ``TargetNotFound`` for an unknown session/run."""
+    """Enqueue an on-demand review (claimed before policy jobs); returns the existing active job
+    for the target if there is one (``created=False``). Raises ``TargetNotFound`` for an unknown session/run."""
     if await db.get(SessionRow, session_id) is None:
         raise TargetNotFound(f"session {session_id} not found")
     if run_id is not None:
@@ -73,8 +73,8 @@ async def request_ai_review(
             raise TargetNotFound(f"run {run_id} not found in session {session_id}")
     new_id = await db.scalar(
         text(
-            "INSERT INTO review_jobs (session_id, run_id, requested_by_api_key_id) "
-            "VALUES (:s, :r, :k) ON CONFLICT DO NOTHING RETURNING id"
+            "INSERT INTO review_jobs (session_id, run_id, requested_by_api_key_id, on_demand) "
+            "VALUES (:s, :r, :k, true) ON CONFLICT DO NOTHING RETURNING id"
         ),
         {"s": session_id, "r": run_id, "k": api_key_id},
     )
@@ -123,7 +123,8 @@ class ClaimedJob:
 async def claim_jobs(
     db: AsyncSession, worker_id: str, limit: int = 1, *, only_ids: list[int] | None = None
 ) -> list[ClaimedJob]:
-    """Claim up to ``limit`` queued jobs, oldest first (commit right after)."""
+    """Claim up to ``limit`` queued jobs, on-demand requests first, then oldest first (commit
+    right after): a person waiting on one review never queues behind a policy's backlog."""
     only = "AND id = ANY(:ids)" if only_ids is not None else ""
     rows = await db.execute(
         text(
@@ -132,7 +133,7 @@ async def claim_jobs(
                    claimed_by = :worker, claimed_at = now()
             WHERE j.id IN (
               SELECT id FROM review_jobs WHERE status = 'queued' {only}
-              ORDER BY created_at, id LIMIT :limit FOR UPDATE SKIP LOCKED)
+              ORDER BY on_demand DESC, created_at, id LIMIT :limit FOR UPDATE SKIP LOCKED)
             RETURNING j.id, j.session_id, j.run_id, j.attempts, j.requested_by_api_key_id
             """
         ),

@@ -9,6 +9,8 @@ them once this module is imported; ``observatory.db.models`` never imports from 
 - ``review_queue_skips``: a reviewer skipped a target; hidden from *that* reviewer until ``until``.
 - ``improvement_suggestions``: deterministic suggestions with their evidence; ``applied_at`` starts
   the automatic before/after comparison on ``target_metrics``.
+- ``ai_rate_limits``: one row per AI endpoint, the next free request slot and any pause after a
+  429, shared by every process that calls the endpoint.
 """
 
 from __future__ import annotations
@@ -125,3 +127,11 @@ class ImprovementSuggestion(Base):
         ForeignKey("api_keys.id", ondelete="SET NULL")
     )
     note: Mapped[str | None] = mapped_column(Text)
+
+
+class AiRateLimit(Base):
+    __tablename__ = "ai_rate_limits"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # base URL + model
+    next_at: Mapped[datetime] = mapped_column(server_default=func.now())
+    paused_until: Mapped[datetime | None]

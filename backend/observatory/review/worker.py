@@ -157,7 +157,7 @@ async def run_review_worker(
     """Process review jobs until ``stop_event`` is set. Keeps up to ``ai_max_concurrency`` jobs
     in flight; every ``policy_interval_s`` enqueues policy jobs and requeues stale ones."""
     own_client = client is None
-    chat = client or ChatClient.from_settings(settings)
+    chat = client or ChatClient.from_settings(settings, session_factory)
     worker = worker_id or make_worker_id()
     slots = max(1, settings.ai_max_concurrency)
     in_flight: set[asyncio.Task[JobResult]] = set()

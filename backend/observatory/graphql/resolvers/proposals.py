@@ -110,7 +110,7 @@ class ProposalMutation:
         settings = info.context.settings
         if not settings.ai_base_url:
             raise BadUserInput("no AI endpoint configured (OBSERVATORY_AI_BASE_URL)")
-        async with ChatClient.from_settings(settings) as client:
+        async with ChatClient.from_settings(settings, info.context.db) as client:
             async with info.context.db() as db, db.begin():
                 rows = await synthesis.synthesize(
                     db, client, lambda agent: proposals.files_for_agent(db, agent),
