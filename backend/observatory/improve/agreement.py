@@ -44,9 +44,19 @@ class ModelAgreement:
 
 
 @dataclass(frozen=True)
+class CalibrationSplit:
+    """Agreement of AI reviews written without and with human calibration examples."""
+
+    reviewer_model: str
+    uncalibrated: AgreementStats
+    calibrated: AgreementStats
+
+
+@dataclass(frozen=True)
 class JudgeAgreement:
     points: list[AgreementPoint]
     models: list[ModelAgreement]
+    calibration: list[CalibrationSplit] = field(default_factory=list)
 
 
 _PAIRS = """
@@ -56,7 +66,10 @@ WITH human AS (
   ORDER BY session_id, coalesce(run_id, 0), created_at DESC, id DESC
 ), ai AS (
   SELECT DISTINCT ON (session_id, coalesce(run_id, 0), reviewer_model)
-         session_id, run_id, reviewer_model, verdict, rating, created_at
+         session_id, run_id, reviewer_model, verdict, rating, created_at,
+         coalesce(jsonb_array_length(
+           CASE WHEN jsonb_typeof(evidence->'calibration_review_ids') = 'array'
+                THEN evidence->'calibration_review_ids' END), 0) > 0 AS calibrated
   FROM reviews
   WHERE reviewer_kind = 'ai' AND created_at >= :since AND created_at < :until
     AND (CAST(:model AS text) IS NULL OR reviewer_model = :model)
@@ -65,7 +78,7 @@ WITH human AS (
 SELECT date_trunc(:bucket, a.created_at, 'UTC') AS bucket,
        coalesce(a.reviewer_model, 'unknown') AS model,
        h.verdict AS human_verdict, a.verdict AS ai_verdict,
-       h.rating AS human_rating, a.rating AS ai_rating
+       h.rating AS human_rating, a.rating AS ai_rating, a.calibrated
 FROM ai a
 JOIN human h ON h.session_id = a.session_id AND coalesce(h.run_id, 0) = coalesce(a.run_id, 0)
 JOIN sessions s ON s.id = a.session_id
@@ -126,10 +139,12 @@ async def judge_agreement(
     )
     by_point: dict[tuple[datetime, str], list[Pair]] = defaultdict(list)
     by_model: dict[str, list[Pair]] = defaultdict(list)
+    by_calibration: dict[tuple[str, bool], list[Pair]] = defaultdict(list)
     for r in rows:
         pair = (str(r.human_verdict), str(r.ai_verdict), int(r.human_rating), int(r.ai_rating))
         by_point[(r.bucket, r.model)].append(pair)
         by_model[r.model].append(pair)
+        by_calibration[(r.model, bool(r.calibrated))].append(pair)
     points = [AgreementPoint(b, m, agreement_stats(p)) for (b, m), p in sorted(by_point.items())]
     models = []
     for model, pairs in sorted(by_model.items()):
@@ -139,4 +154,13 @@ async def judge_agreement(
         models.append(
             ModelAgreement(model, agreement_stats(pairs), cohen_kappa(pairs), dict(confusion))
         )
-    return JudgeAgreement(points=points, models=models)
+    calibration = [
+        CalibrationSplit(
+            model,
+            agreement_stats(by_calibration[(model, False)]),
+            agreement_stats(by_calibration[(model, True)]),
+        )
+        for model in sorted(by_model)
+        if by_calibration.get((model, True))
+    ]
+    return JudgeAgreement(points=points, models=models, calibration=calibration)

@@ -171,6 +171,7 @@ def build_prompt(
     total_messages: int | None = None,
     *,
     budget: int,
+    calibration: str = "",
 ) -> Prompt:
     """The chat messages for the reviewer; ``estimated_tokens <= budget`` always holds when the
     budget leaves room for the fixed instructions (about 600 tokens)."""
@@ -184,6 +185,7 @@ def build_prompt(
             "## The ask\n" + cut_text(_ask(info, msgs), section),
             "## Final outcome\n" + cut_text(_outcome(info, msgs), section),
             "## Tool and run errors\n" + _errors_section(errors, info.run_errors, section),
+            *([calibration.strip()] if calibration else []),
         ]
     )
     fixed = estimate_tokens(SYSTEM) + estimate_tokens(head) + 40

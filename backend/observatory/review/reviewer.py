@@ -222,8 +222,10 @@ async def store_ai_review(
     run_id: int | None,
     generated: Generated,
     api_key_id: int | None = None,
+    calibration_review_ids: list[int] | None = None,
 ) -> Review:
-    """Insert the review row (caller commits)."""
+    """Insert the review row (caller commits); ``calibration_review_ids``: the human reviews
+    shown to the model as calibration examples."""
     a = generated.answer
     review = Review(
         session_id=session_id,
@@ -238,7 +240,8 @@ async def store_ai_review(
             "items": [
                 {"message": e.message, "message_id": e.message_id, "note": e.note}
                 for e in a.evidence
-            ]
+            ],
+            "calibration_review_ids": list(calibration_review_ids or []),
         },
         suggestions={"items": [{"target": s.target, "text": s.text} for s in a.suggestions]},
         input_tokens=generated.usage.input_tokens,

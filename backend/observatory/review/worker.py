@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from observatory.review import calibration
 from observatory.review.client import ChatClient, ChatError
 from observatory.review.jobs import MAX_ATTEMPTS, ClaimedJob, claim_jobs, requeue_stale_jobs
 from observatory.review.policy import enqueue_policy_jobs
@@ -72,6 +73,9 @@ async def process_job(
     try:
         async with factory() as db:
             info, messages, total = await load_target(db, job.session_id, job.run_id)
+            examples = await calibration.disagreements(
+                db, info.agent_id, job.session_id, job.run_id
+            )
     except TargetNotFound as exc:
         await _finish(factory, job, worker_id, "failed", str(exc))
         return JobResult(job.id, "failed", reason=str(exc))
@@ -79,7 +83,9 @@ async def process_job(
         reason = "nothing to review: no messages cached for this target"
         await _finish(factory, job, worker_id, "failed", reason)
         return JobResult(job.id, "failed", reason=reason)
-    prompt = build_prompt(info, messages, total, budget=settings.ai_prompt_token_budget)
+    budget = settings.ai_prompt_token_budget
+    calibrated = calibration.render(examples, budget)
+    prompt = build_prompt(info, messages, total, budget=budget, calibration=calibrated.text)
     try:
         generated = await generate_review(client, prompt)
     except ReviewFailed as exc:
@@ -106,6 +112,7 @@ async def process_job(
             run_id=job.run_id,
             generated=generated,
             api_key_id=job.requested_by_api_key_id,  # who asked for it, when on demand
+            calibration_review_ids=calibrated.review_ids,
         )
         await db.execute(
             text(

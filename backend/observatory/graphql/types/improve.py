@@ -13,6 +13,13 @@ from observatory.graphql.types.scalars import JSON
 from observatory.improve import agreement, compare, patterns, suggestions
 
 
+@strawberry.type(description="Agreement before and after human calibration examples.")
+class CalibrationSplit:
+    reviewer_model: str
+    uncalibrated: AgreementStats
+    calibrated: AgreementStats
+
+
 @strawberry.type
 class AgreementStats:
     pairs: int
@@ -50,6 +57,10 @@ class ModelAgreement:
 class JudgeAgreement:
     points: list[AgreementPoint]
     models: list[ModelAgreement]
+    calibration: list[CalibrationSplit] = strawberry.field(
+        description="Per reviewer model that has calibrated reviews: agreement of its reviews "
+        "written without, and with, human calibration examples in the prompt."
+    )
 
     @classmethod
     def build(cls, a: agreement.JudgeAgreement) -> JudgeAgreement:
@@ -63,6 +74,12 @@ class JudgeAgreement:
                 ModelAgreement(reviewer_model=m.reviewer_model, stats=AgreementStats.build(m.stats),
                                kappa=m.kappa, confusion=m.confusion)
                 for m in a.models
+            ],
+            calibration=[
+                CalibrationSplit(reviewer_model=c.reviewer_model,
+                                 uncalibrated=AgreementStats.build(c.uncalibrated),
+                                 calibrated=AgreementStats.build(c.calibrated))
+                for c in a.calibration
             ],
         )  # fmt: skip
 
