@@ -29,7 +29,14 @@ from observatory.settings import Settings
 log = logging.getLogger(__name__)
 
 CHANNEL = "observatory_events"
-KINDS = ("session_created", "session_updated", "sync_status", "api_key", "alert_fired")
+KINDS = (
+    "session_created",
+    "session_updated",
+    "sync_status",
+    "api_key",
+    "alert_fired",
+    "review_job",
+)
 
 
 @dataclass(frozen=True)
@@ -212,6 +219,19 @@ class EventHub:
                 .scalars()
                 .all()
             )
+            jobs = (
+                (
+                    await db.execute(
+                        text(
+                            "SELECT id FROM review_jobs WHERE status IN ('queued', 'running') "
+                            "OR finished_at >= :since ORDER BY id"
+                        ),
+                        {"since": since},
+                    )
+                )
+                .scalars()
+                .all()
+            )
         created = tuple(r.id for r in rows if r.is_new)
         updated = tuple(r.id for r in rows if not r.is_new)
         if created:
@@ -224,4 +244,6 @@ class EventHub:
             self._dispatch(Event("api_key", tuple(keys)))
         if alerts:
             self._dispatch(Event("alert_fired", tuple(alerts)))
+        if jobs:
+            self._dispatch(Event("review_job", tuple(jobs)))
         self._last_seen = datetime.now(UTC)

@@ -642,7 +642,9 @@ test('Improve: review an AI proposal side by side, approve it, apply it through 
          '["failure_rate"]', 4, 1.25, 'stub-model', now() - interval '7 days', now())`,
       [src.id, before, diff],
     );
+    // A real load (the last test left this page at another #fragment, which would not reload).
     await page.goto(`${ctx.base}/improve#proposals`);
+    await page.reload();
     const card = page.getByTestId('proposal').filter({ hasText: 'Skip missing files in heartbeats' });
     await card.waitFor();
     const table = card.getByTestId('diff-side-by-side');

@@ -1,5 +1,6 @@
 """improvement proposals: AI-written edits to an agent's own files, approved, applied, reverted;
-on-demand review jobs claimed first; the AI endpoint's rate limit shared in PostgreSQL
+on-demand review jobs claimed first; the AI endpoint's rate limit shared in PostgreSQL;
+review jobs NOTIFY their ids on every change (kind ``review_job``), for the live job feed
 
 Models: observatory/improve/models.py, observatory/review/models.py (ai_rate_limits),
 observatory/db/models.py (review_jobs.on_demand).
@@ -145,8 +146,29 @@ def upgrade() -> None:
         postgresql_where=sa.text("status = 'queued'"),
     )
 
+    op.execute(
+        """
+        CREATE FUNCTION observatory_review_jobs_changed() RETURNS trigger
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                  PERFORM observatory_notify_ids('review_job',
+                    (SELECT array_agg(id::bigint) FROM new_rows));
+                  RETURN NULL;
+                END $$
+        """
+    )
+    for op_name in ("INSERT", "UPDATE"):
+        op.execute(
+            f"CREATE TRIGGER review_jobs_{op_name.lower()}d AFTER {op_name} ON review_jobs "
+            "REFERENCING NEW TABLE AS new_rows "
+            "FOR EACH STATEMENT EXECUTE FUNCTION observatory_review_jobs_changed()"
+        )
+
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER IF EXISTS review_jobs_inserted ON review_jobs")
+    op.execute("DROP TRIGGER IF EXISTS review_jobs_updated ON review_jobs")
+    op.execute("DROP FUNCTION IF EXISTS observatory_review_jobs_changed()")
     op.drop_index(
         "ix_review_jobs_claim_order",
         table_name="review_jobs",

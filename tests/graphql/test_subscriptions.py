@@ -223,3 +223,39 @@ async def test_listener_reconnects_and_catches_up(
         while str(new_id) not in seen:
             msg = await client.next(wait=15)
             seen.append(msg["payload"]["data"]["sessionCreated"]["id"])
+
+
+async def test_review_job_status_is_pushed_not_polled(
+    live_url: str, demo_db: str, keys: dict[str, str]
+) -> None:
+    mine = await insert_session(demo_db, f"agent:nova:subagent:{uuid.uuid4()}", "nova")
+    other = await insert_session(demo_db, f"agent:nova:subagent:{uuid.uuid4()}", "nova")
+    async for client in connect(live_url, keys["viewer"]):
+        await client.subscribe(
+            "j",
+            "subscription($s: ID) { reviewJobUpdated(sessionId: $s) { id sessionId status } }",
+            {"s": str(mine)},
+        )
+        await asyncio.sleep(0.2)
+        conn = await asyncpg.connect(asyncpg_dsn(demo_db))
+        try:
+            await conn.execute("INSERT INTO review_jobs (session_id) VALUES ($1)", other)
+            job = await conn.fetchval(
+                "INSERT INTO review_jobs (session_id, on_demand) VALUES ($1, true) RETURNING id",
+                mine,
+            )
+            queued = await client.next()
+            await conn.execute(
+                "UPDATE review_jobs SET status = 'running', claimed_at = now() WHERE id = $1", job
+            )
+            running = await client.next()
+            await conn.execute("DELETE FROM review_jobs WHERE session_id = ANY($1)", [mine, other])
+        finally:
+            await conn.close()
+        # The other session's job never arrives: the first message is already ours.
+        assert queued["payload"]["data"]["reviewJobUpdated"] == {
+            "id": str(job),
+            "sessionId": str(mine),
+            "status": "queued",
+        }
+        assert running["payload"]["data"]["reviewJobUpdated"]["status"] == "running"

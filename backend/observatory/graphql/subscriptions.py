@@ -16,10 +16,13 @@ from observatory.graphql.context import Context
 from observatory.graphql.permissions import scoped_subscription
 from observatory.graphql.queries import load_sync_status
 from observatory.graphql.resolvers.alerts import alerts_by_id
+from observatory.graphql.resolvers.common import opt_id
 from observatory.graphql.resolvers.sessions import SessionFilter, session_conditions
 from observatory.graphql.types.alerts import Alert
 from observatory.graphql.types.core import Session
+from observatory.graphql.types.review_queue import ReviewJob
 from observatory.graphql.types.sync import SyncSourceStatus
+from observatory.review import jobs
 
 
 async def _sessions(info: Info, kind: str, filter: SessionFilter | None) -> AsyncGenerator[Session]:
@@ -44,6 +47,11 @@ async def _rows(ctx: Context, event: Event, conds: list[ColumnElement[bool]]) ->
         return list((await db.execute(stmt.order_by(SessionRow.id))).scalars())
 
 
+async def _jobs(ctx: Context, event: Event, session_id: int | None) -> list[jobs.JobInfo]:
+    async with ctx.db() as db:
+        return await jobs.jobs_by_ids(db, event.ids, session_id=session_id)
+
+
 @strawberry.type
 class Subscription:
     @scoped_subscription(Scope.SESSIONS_READ, description="Sessions as they are first stored.")
@@ -61,6 +69,22 @@ class Subscription:
     ) -> AsyncGenerator[Session]:
         async for s in _sessions(info, "session_updated", filter):
             yield s
+
+    @scoped_subscription(
+        Scope.REVIEWS_READ,
+        description="AI review jobs as they are queued, claimed, finished or failed (optionally "
+        "one session's), so a client follows a job without polling.",
+    )
+    async def review_job_updated(
+        self, info: Info, session_id: strawberry.ID | None = None
+    ) -> AsyncGenerator[ReviewJob]:
+        ctx: Context = info.context
+        only = opt_id(session_id, "sessionId")
+        with ctx.services.events.subscribe("review_job") as sub:
+            async for event in sub:
+                rows = await event.once(f"jobs:{only}", lambda e=event: _jobs(ctx, e, only))
+                for job in rows:
+                    yield ReviewJob.build(job)
 
     # snapshot: a subscriber joining a shared run (graphql/fanout.py) first gets its last frame.
     @scoped_subscription(

@@ -111,6 +111,16 @@ async def list_review_jobs(
     return [_job_info(j) for j in await db.scalars(q)]
 
 
+async def jobs_by_ids(
+    db: AsyncSession, ids: list[int] | tuple[int, ...], *, session_id: int | None = None
+) -> list[JobInfo]:
+    """These jobs (the ids of a change event), optionally only one session's, by id."""
+    q = select(ReviewJob).where(ReviewJob.id.in_(ids)).order_by(ReviewJob.id)
+    if session_id is not None:
+        q = q.where(ReviewJob.session_id == session_id)
+    return [_job_info(j) for j in await db.scalars(q)]
+
+
 @dataclass(frozen=True)
 class ClaimedJob:
     id: int

@@ -141,6 +141,14 @@ export const SyncStatusSubscription = graphql(`
   }
 `);
 
+export const ReviewJobUpdatedSubscription = graphql(`
+  subscription ReviewJobUpdated($sessionId: ID) {
+    reviewJobUpdated(sessionId: $sessionId) {
+      ...ReviewJobFields
+    }
+  }
+`);
+
 /** A run as the heartbeat list and the review queue show it. */
 graphql(`
   fragment RunFields on Run {

@@ -1,9 +1,10 @@
 // "Request AI review" for a session or one run: queues a job (requestAiReview) and follows it
-// until its verdict lands. When the server has no AI endpoint it says so instead of offering
+// until its verdict lands (job changes are pushed over a subscription, not polled). When the server has no AI endpoint it says so instead of offering
 // a button that can only fail; keys without `reviews:write` see nothing.
-import { useEffect, useRef } from 'react';
-import { useMutation, useQuery } from 'urql';
-import { RequestAiReviewMutation, ReviewJobsQuery, ReviewerSettingsQuery } from '../api/operations';
+import { useEffect, useMemo, useRef } from 'react';
+import { useMutation, useQuery, useSubscription } from 'urql';
+import { RequestAiReviewMutation, ReviewJobUpdatedSubscription, ReviewJobsQuery, ReviewerSettingsQuery } from '../api/operations';
+import type { ReviewJobFieldsFragment } from '../gql/graphql';
 import { useAuth } from '../app/auth';
 import { describeError } from '../lib/errors';
 import { formatRelative } from '../lib/format';
@@ -44,14 +45,24 @@ export function RequestAiReview({
   const [requested, request] = useMutation(RequestAiReviewMutation);
   const now = useNow(15_000);
 
-  const job = (jobs.data?.reviewJobs ?? []).find((j) => (j.runId ?? null) === (runId ?? null)) ?? null;
+  // Pushed job changes for this session, newest state per job id, over what the query read.
+  const [live] = useSubscription(
+    { query: ReviewJobUpdatedSubscription, variables: { sessionId }, pause: !allowed || !configured },
+    (prev: Record<string, ReviewJobFieldsFragment> | undefined, data) => ({ ...prev, [data.reviewJobUpdated.id]: data.reviewJobUpdated }),
+  );
+  const job = useMemo(() => {
+    const byId = new Map((jobs.data?.reviewJobs ?? []).map((j) => [j.id, j]));
+    for (const j of Object.values(live.data ?? {})) byId.set(j.id, j);
+    const mine = [...byId.values()].filter((j) => (j.runId ?? null) === (runId ?? null));
+    return mine.sort((a, b) => Number(b.id) - Number(a.id))[0] ?? null;
+  }, [jobs.data, live.data, runId]);
   const active = job !== null && ACTIVE.has(job.status);
 
   useEffect(() => {
     if (revision !== undefined && allowed && configured) refetchJobs({ requestPolicy: 'network-only' });
   }, [revision, allowed, configured, refetchJobs]);
 
-  // Follow an active job every 3 s; tell the parent once when it finishes.
+  // Tell the parent once when a followed job finishes (its status arrives over the subscription).
   const wasActive = useRef(false);
   const done = useRef(onDone);
   done.current = onDone;
@@ -62,9 +73,7 @@ export function RequestAiReview({
       return;
     }
     wasActive.current = true;
-    const t = setInterval(() => refetchJobs({ requestPolicy: 'network-only' }), 3000);
-    return () => clearInterval(t);
-  }, [active, refetchJobs]);
+  }, [active]);
 
   if (!allowed || !settings.data) return null;
   if (!configured) {

@@ -1,9 +1,9 @@
 // AI review per agent: switch it on, choose whether finished tasks are reviewed and what share
 // of heartbeats is sampled; below, the latest AI review jobs (followed live while any runs).
 import { useEffect, useState } from 'react';
-import { useMutation, useQuery } from 'urql';
+import { useMutation, useQuery, useSubscription } from 'urql';
 import { Link } from 'wouter';
-import { ReviewJobsQuery, ReviewPoliciesQuery, SetReviewPolicyMutation } from '../../api/operations';
+import { ReviewJobUpdatedSubscription, ReviewJobsQuery, ReviewPoliciesQuery, SetReviewPolicyMutation } from '../../api/operations';
 import type { ReviewPolicyFieldsFragment } from '../../gql/graphql';
 import { useAuth } from '../../app/auth';
 import { ErrorBanner } from '../../components/States';
@@ -193,12 +193,12 @@ function PolicyRow({
 function RecentJobs() {
   const [result, refetch] = useQuery({ query: ReviewJobsQuery, variables: { first: 8 }, requestPolicy: 'cache-and-network' });
   const jobs = result.data?.reviewJobs ?? [];
-  const active = jobs.some((j) => j.status === 'queued' || j.status === 'running');
   const now = useNow(15_000);
+  // Any job change is pushed; re-read the latest eight then (no polling).
+  const [live] = useSubscription({ query: ReviewJobUpdatedSubscription });
   useEffect(() => {
-    const t = setInterval(() => refetch({ requestPolicy: 'network-only' }), active ? 4000 : 30_000);
-    return () => clearInterval(t);
-  }, [active, refetch]);
+    if (live.data) refetch({ requestPolicy: 'network-only' });
+  }, [live.data, refetch]);
   return (
     <div>
       <h3 style={{ marginBottom: 8 }}>Latest AI review jobs</h3>

@@ -30,7 +30,7 @@ const TONE: Record<string, string> = { PROPOSED: 'info', APPROVED: 'info', APPLI
 
 export function ProposalsSection({ window }: { window: Range }) {
   const { can } = useAuth();
-  const [result, refetch] = useQuery({ query: ProposalsQuery, variables: { first: 20 }, context: CTX });
+  const [result, refetch] = useQuery({ query: ProposalsQuery, variables: { first: 20 }, context: CTX, requestPolicy: 'cache-and-network' });
   const [made, synthesize] = useMutation(SynthesizeProposalsMutation);
   const [notice, setNotice] = useState<string | null>(null);
   const list = result.data?.proposals.items ?? [];
