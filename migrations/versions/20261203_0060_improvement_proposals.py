@@ -157,9 +157,9 @@ def upgrade() -> None:
                 END $$
         """
     )
-    for op_name in ("INSERT", "UPDATE"):
+    for name, op_name in (("review_jobs_inserted", "INSERT"), ("review_jobs_updated", "UPDATE")):
         op.execute(
-            f"CREATE TRIGGER review_jobs_{op_name.lower()}d AFTER {op_name} ON review_jobs "
+            f"CREATE TRIGGER {name} AFTER {op_name} ON review_jobs "
             "REFERENCING NEW TABLE AS new_rows "
             "FOR EACH STATEMENT EXECUTE FUNCTION observatory_review_jobs_changed()"
         )

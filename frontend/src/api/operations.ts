@@ -816,6 +816,15 @@ export const JudgeAgreementQuery = graphql(`
           ...AgreementStatsFields
         }
       }
+      calibration {
+        reviewerModel
+        uncalibrated {
+          ...AgreementStatsFields
+        }
+        calibrated {
+          ...AgreementStatsFields
+        }
+      }
     }
   }
 `);

@@ -114,6 +114,16 @@ export function AgreementSection({ windows }: { windows: Windows }) {
             </table>
           </div>
         ) : null}
+        {data && data.calibration.length > 0 ? (
+          <ul className="plain" data-testid="agreement-calibration">
+            {data.calibration.map((c) => (
+              <li key={c.reviewerModel}>
+                <strong>{c.reviewerModel}</strong> with human calibration examples: {formatPercent(c.calibrated.agreementRate)} agreement (
+                {formatInteger(c.calibrated.pairs)} pairs), without: {formatPercent(c.uncalibrated.agreementRate)} ({formatInteger(c.uncalibrated.pairs)} pairs)
+              </li>
+            ))}
+          </ul>
+        ) : null}
       </div>
     </section>
   );

@@ -179,6 +179,12 @@ function DiffView({ diff, name }: { diff: string; name: string }) {
   return (
     <div className="diff-scroll">
       <table className="diff-table" data-testid="diff-side-by-side" aria-label={`Changes to ${name}`}>
+        <colgroup>
+          <col className="diff-no-col" />
+          <col />
+          <col className="diff-no-col" />
+          <col />
+        </colgroup>
         <thead>
           <tr>
             <th colSpan={2}>{name} now</th>
