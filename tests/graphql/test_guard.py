@@ -190,7 +190,6 @@ async def test_a_normal_page_completes_while_a_heavy_query_runs(
             {"t": "0001-01-01T00:00:00+14:00"},
             "t",
         ),
-        ('{ reviewJobs(status: "exploded") { id } }', None, "status"),
     ],
 )
 async def test_bad_arguments_are_bad_user_input(

@@ -103,10 +103,8 @@ async def test_operator_approves_applies_and_reverts_exactly(
     assert applied["status"] == "APPLIED"
     assert (applied["beforeText"], applied["afterText"]) == (TEXT, AFTER)
     assert files.files[("sofia", "HEARTBEAT.md")] == AFTER
-    listed = await op.ok(
-        "{ proposals(first: 5) { items { id status impact { complete } } endCursor } }"
-    )
-    mine = [p for p in listed["proposals"]["items"] if p["id"] == pid]
+    listed = await op.ok("{ proposals(first: 5) { id status cursor impact { complete } } }")
+    mine = [p for p in listed["proposals"] if p["id"] == pid]
     assert mine and mine[0]["impact"]["complete"] is False  # applied just now: too early
     reverted = (await op.ok(q.format("revertProposal"), {"id": pid}))["revertProposal"]
     assert reverted["status"] == "REVERTED"

@@ -948,10 +948,8 @@ graphql(`
 export const ProposalsQuery = graphql(`
   query Proposals($status: ProposalStatus, $first: Int) {
     proposals(status: $status, first: $first) {
-      items {
-        ...ProposalFields
-      }
-      endCursor
+      ...ProposalFields
+      cursor
     }
   }
 `);

@@ -11,6 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -54,13 +55,7 @@ def _cursor(after: str | None) -> tuple[int, Decimal, int] | None:
         sessions, cost, pid = after.split(":")
         return int(sessions), Decimal(cost), int(pid)
     except (ValueError, InvalidOperation):
-        raise BadUserInput("after must be a cursor from endCursor", field="after") from None
-
-
-@strawberry.type
-class ProposalPage:
-    items: list[Proposal]
-    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
+        raise BadUserInput("after must be a proposal's cursor", field="after") from None
 
 
 @strawberry.type
@@ -76,18 +71,17 @@ class ProposalQuery:
         status: ProposalStatus | None = None,
         agent_id: str | None = None,
         first: int | None = None,
-        after: str | None = None,
-    ) -> ProposalPage:
+        after: Annotated[
+            str | None,
+            strawberry.argument(description="The last proposal's `cursor`: the next page."),
+        ] = None,
+    ) -> list[Proposal]:
         limit = page_size(first, info.context.settings.max_page_size)
         async with info.context.db() as db:
             rows = await proposals.list_proposals(
                 db, status=status, agent_id=agent_id, first=limit, after=_cursor(after)
             )
-        end = None
-        if len(rows) == limit:
-            s, c, i = proposals.rank_key(rows[-1])
-            end = f"{s}:{c}:{i}"
-        return ProposalPage(items=[Proposal.build(r) for r in rows], end_cursor=end)
+        return [Proposal.build(r) for r in rows]
 
     @scoped(Scope.METRICS_READ, description="One proposal.")
     async def proposal(self, info: Info, id: strawberry.ID) -> Proposal:

@@ -61,6 +61,11 @@ class Proposal:
             before_text=p.before_text, after_text=p.after_text,
         )  # fmt: skip
 
+    @strawberry.field(description="Keyset position in the ranked list: pass as `after`.")
+    def cursor(self) -> str:
+        cost = self.cost_at_stake if self.cost_at_stake is not None else -1
+        return f"{self.sessions_affected}:{cost}:{self.id}"
+
     @strawberry.field(description="The diff as a patch file (for `patch -p1` in the workspace).")
     def patch(self) -> str:
         return self.diff

@@ -33,7 +33,7 @@ export function ProposalsSection({ window }: { window: Range }) {
   const [result, refetch] = useQuery({ query: ProposalsQuery, variables: { first: 20 }, context: CTX, requestPolicy: 'cache-and-network' });
   const [made, synthesize] = useMutation(SynthesizeProposalsMutation);
   const [notice, setNotice] = useState<string | null>(null);
-  const list = result.data?.proposals.items ?? [];
+  const list = result.data?.proposals ?? [];
   return (
     <section className="card improve-section" id="proposals" aria-labelledby="proposals-h">
       <div className="card-head">
