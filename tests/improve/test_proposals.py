@@ -86,15 +86,11 @@ async def plant(
 
 
 async def run_synthesis(factory: async_sessionmaker[AsyncSession], settings: Settings) -> list[Any]:
-    async with ChatClient.from_settings(settings) as client, factory() as db, db.begin():
+    async with ChatClient.from_settings(settings, factory) as client:
         rows = await synthesis.synthesize(
-            db,
-            client,
-            lambda agent: proposals.files_for_agent(db, agent),
-            since=SINCE,
-            until=UNTIL,
+            factory, client, proposals.files_for_agent, since=SINCE, until=UNTIL
         )
-        return [(r.id, r.status, r.error) for r in rows]
+    return [(r.id, r.status, r.error) for r in rows]
 
 
 async def test_planted_failure_yields_a_proposal_that_applies_and_reverts_exactly(

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from observatory.db.models import Review, Session
 from observatory.improve import diffs
@@ -83,7 +83,7 @@ class Group:
         return sum(costs.values(), Decimal(0)) if costs else None
 
 
-FilesFor = Callable[[str], Awaitable[tuple[AgentFiles | None, int | None]]]
+FilesFor = Callable[[AsyncSession, str], Awaitable[tuple[AgentFiles | None, int | None]]]
 
 
 async def failure_groups(
@@ -234,7 +234,7 @@ def _metrics_text(result: Any) -> str:
 
 
 async def synthesize(
-    db: AsyncSession,
+    factory: async_sessionmaker[AsyncSession],
     client: ChatClient,
     files_for: FilesFor,
     *,
@@ -243,28 +243,32 @@ async def synthesize(
     agent_id: str | None = None,
     prompt_budget: int = 12000,
 ) -> list[ImprovementProposal]:
-    """One chat call per agent group; every answer is stored (``proposed`` or ``invalid``).
-    Flushes, never commits; the chat calls happen inside the caller's transaction, so keep
-    the period small or call it from a job."""
+    """One chat call per agent group; every answer is stored (``proposed`` or ``invalid``) and
+    committed. The slow chat calls happen between short database sessions, never inside one."""
     out: list[ImprovementProposal] = []
     before = Window(since - (until - since), since)
-    for group in await failure_groups(db, since=since, until=until, agent_id=agent_id):
-        store, source_id = await files_for(group.agent_id)
-        if store is None:
-            log.info("no workspace files reachable for agent %s: skipped", group.agent_id)
-            continue
-        try:
-            names = await store.list_files(group.agent_id)
-            files = {n: t for n in names if (t := await store.read(group.agent_id, n)) is not None}
-        except SourceError as exc:
-            log.warning("workspace files of %s unreadable: %s", group.agent_id, exc)
-            continue
-        finally:
-            await store.aclose()
-        report = await find_patterns(db, since=since, until=until, agent_id=group.agent_id)
-        comparison = await compare_periods(
-            db, before, Window(since, until), agent_id=group.agent_id
-        )
+    async with factory() as db:
+        groups = await failure_groups(db, since=since, until=until, agent_id=agent_id)
+    for group in groups:
+        async with factory() as db:
+            store, source_id = await files_for(db, group.agent_id)
+            if store is None:
+                log.info("no workspace files reachable for agent %s: skipped", group.agent_id)
+                continue
+            try:
+                names = await store.list_files(group.agent_id)
+                files = {
+                    n: t for n in names if (t := await store.read(group.agent_id, n)) is not None
+                }
+            except SourceError as exc:
+                log.warning("workspace files of %s unreadable: %s", group.agent_id, exc)
+                continue
+            finally:
+                await store.aclose()
+            report = await find_patterns(db, since=since, until=until, agent_id=group.agent_id)
+            comparison = await compare_periods(
+                db, before, Window(since, until), agent_id=group.agent_id
+            )
         messages = build_messages(
             group, _patterns_text(report), _metrics_text(comparison), files, prompt_budget
         )
@@ -296,8 +300,9 @@ async def synthesize(
             row.rationale, row.target_metrics = checked.rationale, checked.target_metrics
             row.evidence, row.base_text = checked.evidence, files[checked.file]
         row.created_at = row.updated_at = datetime.now(UTC)
-        db.add(row)
-        await db.flush()
+        async with factory() as db, db.begin():
+            db.add(row)
+            await db.flush()
         out.append(row)
         log.info(
             "proposal %s for %s (%s tokens estimated)",

@@ -105,13 +105,12 @@ class ProposalMutation:
         if not settings.ai_base_url:
             raise BadUserInput("no AI endpoint configured (OBSERVATORY_AI_BASE_URL)")
         async with ChatClient.from_settings(settings, info.context.db) as client:
-            async with info.context.db() as db, db.begin():
-                rows = await synthesis.synthesize(
-                    db, client, lambda agent: proposals.files_for_agent(db, agent),
-                    since=from_, until=to, agent_id=agent_id,
-                    prompt_budget=settings.ai_prompt_token_budget,
-                )  # fmt: skip
-                return [Proposal.build(r) for r in rows]
+            rows = await synthesis.synthesize(
+                info.context.db, client, proposals.files_for_agent,
+                since=from_, until=to, agent_id=agent_id,
+                prompt_budget=settings.ai_prompt_token_budget,
+            )  # fmt: skip
+        return [Proposal.build(r) for r in rows]
 
     @scoped_mutation(
         Scope.AGENTS_WRITE,
