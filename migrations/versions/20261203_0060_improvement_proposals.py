@@ -6,7 +6,7 @@ Models: observatory/improve/models.py, observatory/review/models.py (ai_rate_lim
 observatory/db/models.py (review_jobs.on_demand).
 
 Revision ID: 0060
-Revises: 0035
+Revises: 0040
 Create Date: 2026-12-03
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0060"
-down_revision: str | None = "0035"
+down_revision: str | None = "0040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
