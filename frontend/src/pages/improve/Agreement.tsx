@@ -118,8 +118,9 @@ export function AgreementSection({ windows }: { windows: Windows }) {
           <ul className="plain" data-testid="agreement-calibration">
             {data.calibration.map((c) => (
               <li key={c.reviewerModel}>
-                <strong>{c.reviewerModel}</strong> with human calibration examples: {formatPercent(c.calibrated.agreementRate)} agreement (
-                {formatInteger(c.calibrated.pairs)} pairs), without: {formatPercent(c.uncalibrated.agreementRate)} ({formatInteger(c.uncalibrated.pairs)} pairs)
+                <strong>{c.reviewerModel}</strong> agreement with human calibration examples in the prompt:{' '}
+                <Rate value={c.calibrated.agreementRate} n={c.calibrated.pairs} noun="pairs" />; without:{' '}
+                <Rate value={c.uncalibrated.agreementRate} n={c.uncalibrated.pairs} noun="pairs" />
               </li>
             ))}
           </ul>
