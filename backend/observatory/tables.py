@@ -9,9 +9,17 @@ from __future__ import annotations
 
 from observatory.alerts import models as alert_models
 from observatory.db import models as core_models
+from observatory.db import tool_calls as tool_call_models
 from observatory.outbox import models as outbox_models
 from observatory.review import models as review_models
 
 metadata = core_models.Base.metadata
 
-__all__ = ["alert_models", "core_models", "metadata", "outbox_models", "review_models"]
+__all__ = [
+    "alert_models",
+    "core_models",
+    "metadata",
+    "outbox_models",
+    "review_models",
+    "tool_call_models",
+]

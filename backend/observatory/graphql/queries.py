@@ -31,6 +31,7 @@ from observatory.graphql.resolvers.sessions import (
     get_session,
     list_sessions,
 )
+from observatory.graphql.resolvers.tools import ToolsQuery
 from observatory.graphql.types.auth import ApiKey, Viewer
 from observatory.graphql.types.core import (
     Agent,
@@ -56,8 +57,9 @@ To = Annotated[datetime, strawberry.argument(description="Exclusive end.")]
 
 
 @strawberry.type
-# Field order (and so schema.graphql) follows the bases: review queue, improve, alerts, export, then these.
-class Query(ReviewQueueQuery, ImproveQuery, AlertsQuery, ExportQuery):
+# Field order (and so schema.graphql) follows the bases: review queue, improve, alerts, export,
+# tools, then these.
+class Query(ReviewQueueQuery, ImproveQuery, AlertsQuery, ExportQuery, ToolsQuery):
     @scoped(Scope.SESSIONS_READ, description="Who is calling: key name, role and scopes.")
     def me(self, info: Info) -> Viewer:
         c = info.context.caller
