@@ -21,8 +21,9 @@ depends_on: str | Sequence[str] | None = None
 
 # Agent frameworks stamp one error type on every failed call and put the real message in the
 # text, so errors are grouped by the text with its variable parts replaced, in this order:
-# quoted values (up to 255 characters: the regex repetition limit), URLs, UUIDs, paths, long mixed ids (call_8f3a..., toolu_01...), hex, numbers;
-# then whitespace is collapsed and the result cut to 300 characters.
+# quoted values (up to 255 characters: the regex repetition limit), URLs, UUIDs, paths
+# (absolute, ~/ or relative like tests/x.py), long mixed ids (call_8f3a..., toolu_01...), hex,
+# numbers; then whitespace is collapsed and the result cut to 300 characters.
 FINGERPRINT = r"""
 CREATE FUNCTION observatory_tool_error_fingerprint(body text) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
@@ -33,7 +34,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
       $q$'[^'\n]{0,255}'|"[^"\n]{0,255}"|`[^`\n]{0,255}`$q$, '<q>', 'g'),
       '[A-Za-z][A-Za-z0-9+.-]*://[^\s<>]+', '<url>', 'g'),
       '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}', '<id>', 'g'),
-      '(~|\.{1,2})?(/[^\s/:,;<>()]+)+/?', '<path>', 'g'),
+      '(~|[A-Za-z0-9_.-]+)?(/[^\s/:,;<>()]+)+/?', '<path>', 'g'),
       '\m(?=[A-Za-z_-]*[0-9])(?=[0-9_-]*[A-Za-z])[A-Za-z0-9_-]{8,}\M', '<id>', 'g'),
       '\m[0-9A-Fa-f]{8,}\M', '<id>', 'g'),
       '[0-9]+(\.[0-9]+)?', '<n>', 'g'),

@@ -25,6 +25,10 @@ SAME = [
         "session 00000000-1111-4222-8333-444444444444 not found (call toolu_01AbCdEf99)",
     ],
     [
+        "Command timed out after 30000 ms: pytest tests/test_173.py",
+        "Command timed out after 60000 ms: pytest ./tests/unit/test_9.py",
+    ],
+    [
         "fetch https://api.github.com/repos/a/b failed: HTTP 502",
         "fetch https://example.org/x?y=1 failed: HTTP 504",
     ],
@@ -71,5 +75,7 @@ async def test_different_errors_are_different_groups(engine: AsyncEngine) -> Non
 async def test_readable_and_bounded(engine: AsyncEngine) -> None:
     [short, long, empty] = await _fingerprints(engine, ["ENOENT: open '/a/b'", "x " * 5000, ""])
     assert short == "ENOENT: open <q>"
+    [relative] = await _fingerprints(engine, ["timed out: pytest tests/test_1.py"])
+    assert relative == "timed out: pytest <path>"
     assert len(long) <= 300
     assert empty == ""
