@@ -136,13 +136,16 @@ UPDATE tool_calls t SET result_message_id = r.mid, result_at = r.created_at,
     error_fingerprint = CASE WHEN r.is_error THEN observatory_tool_error_fingerprint(r.body) END,
     error_text = CASE WHEN r.is_error THEN left(r.body, 2000) END
 FROM (
-    SELECT DISTINCT ON (m.session_id, b.value->>'tool_call_id') m.id AS mid, m.session_id,
+    SELECT DISTINCT ON (m.session_id, m.run_id, b.value->>'tool_call_id') m.id AS mid,
+            m.session_id, m.run_id,
         m.created_at, b.value->>'tool_call_id' AS call_id,
         coalesce(b.value->'is_error' = 'true'::jsonb, false) AS is_error,
         coalesce(b.value->>'text', '') AS body
     FROM messages m CROSS JOIN LATERAL {_BLOCKS}
     WHERE b.value->>'type' = 'tool_result' AND b.value->>'tool_call_id' IS NOT NULL
-    ORDER BY m.session_id, b.value->>'tool_call_id', m.provider_session_id, m.seq
+    ORDER BY m.session_id, m.run_id, b.value->>'tool_call_id', m.provider_session_id,
+            m.seq
 ) r
 WHERE t.session_id = r.session_id AND t.tool_call_id = r.call_id
+    AND t.run_id IS NOT DISTINCT FROM r.run_id
 """

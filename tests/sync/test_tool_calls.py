@@ -206,3 +206,34 @@ async def test_pending_until_the_result_arrives_in_a_later_batch(clean_db: Async
     assert set(rows) == {"call_a"}
     assert rows["call_a"].block_index == 0
     assert rows["call_a"].duration_ms == 1250  # called earlier now: recomputed
+
+
+async def test_call_ids_reused_across_runs_match_within_their_run(clean_db: AsyncEngine) -> None:
+    """Some models number tool calls per turn: `call_1` in every run of a session."""
+    engine = clean_db
+    await add_source(engine, "atlas", {})
+    runs = [RunRecord(f"run-{i}", RunTrigger.MESSAGE, RunStatus.COMPLETED, T0) for i in (1, 2)]
+    messages = []
+    for i, (ok, at) in enumerate([(True, 1), (False, 60)]):
+        call = _msg(
+            2 * i, MessageRole.ASSISTANT, ToolCall("call_1", "exec", {}), at=timedelta(seconds=at)
+        )
+        result = _msg(
+            2 * i + 1,
+            MessageRole.TOOL_RESULT,
+            ToolResult("call_1", "exec", not ok, "ok" if ok else "exit code 2"),
+            at=timedelta(seconds=at + 2 + i),
+        )
+        call.provider_run_id = result.provider_run_id = f"run-{i + 1}"
+        messages += [call, result]
+    await _ingest(engine, SyncBatch(_session(), runs, messages))
+    async with engine.connect() as conn:
+        rows = (
+            await conn.execute(
+                text(
+                    "SELECT r.provider_run_id, t.is_error, t.duration_ms FROM tool_calls t "
+                    "JOIN runs r ON r.id = t.run_id ORDER BY 1"
+                )
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [("run-1", False, 2000), ("run-2", True, 3000)]

@@ -119,7 +119,8 @@ def _calls(where: str) -> str:
 
 
 def _results(where: str) -> str:
-    # The first result per call id wins (a provider that retries appends a second one).
+    # Matched by call id within the run (some models number their calls per turn, so `call_1`
+    # recurs in a session); the first result wins (a provider that retries appends another).
     return f"""
     UPDATE tool_calls t SET result_message_id = r.mid, result_at = r.created_at,
         duration_ms = greatest(0, (extract(epoch FROM r.created_at - t.called_at) * 1000)::bigint),
@@ -128,16 +129,19 @@ def _results(where: str) -> str:
             THEN observatory_tool_error_fingerprint(r.body) END,
         error_text = CASE WHEN r.is_error THEN left(r.body, {ERROR_TEXT_CHARS}) END
     FROM (
-        SELECT DISTINCT ON (m.session_id, b.value->>'tool_call_id') m.id AS mid, m.session_id,
+        SELECT DISTINCT ON (m.session_id, m.run_id, b.value->>'tool_call_id') m.id AS mid,
+            m.session_id, m.run_id,
             m.created_at, b.value->>'tool_call_id' AS call_id,
             coalesce(b.value->'is_error' = 'true'::jsonb, false) AS is_error,
             coalesce(b.value->>'text', '') AS body
         FROM messages m CROSS JOIN LATERAL {_blocks("m")}
         WHERE b.value->>'type' = 'tool_result' AND b.value->>'tool_call_id' IS NOT NULL
             AND {where}
-        ORDER BY m.session_id, b.value->>'tool_call_id', m.provider_session_id, m.seq
+        ORDER BY m.session_id, m.run_id, b.value->>'tool_call_id', m.provider_session_id,
+            m.seq
     ) r
     WHERE t.session_id = r.session_id AND t.tool_call_id = r.call_id
+    AND t.run_id IS NOT DISTINCT FROM r.run_id
     """
 
 
