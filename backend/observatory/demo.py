@@ -24,7 +24,7 @@ import asyncpg
 
 from observatory.auth.keys import generate_secret, hash_secret
 from observatory.db.rollup import REFRESH_ALL
-from observatory.db.tool_calls import DERIVE_ALL_CALLS, DERIVE_ALL_RESULTS
+from observatory.db.tool_calls import DERIVE_ALL
 from observatory.sync.source import Block, MessageContent, TextBlock, ToolCall, ToolResult
 
 AGENTS = [
@@ -605,8 +605,7 @@ async def _load(
         )
     await conn.execute(str(REFRESH_ALL))
     progress("deriving tool calls")
-    await conn.execute(DERIVE_ALL_CALLS)
-    await conn.execute(DERIVE_ALL_RESULTS)
+    await conn.execute(DERIVE_ALL)
     await conn.execute("ANALYZE")
     return b.report
 

@@ -106,9 +106,8 @@ def upgrade() -> None:
         postgresql_where=sa.text("is_error"),
     )
     op.create_index("ix_tool_calls_run_id", "tool_calls", ["run_id"], unique=False)
-    # Backfill: a literal copy of observatory/db/tool_calls.py's DERIVE_ALL_* at this revision.
-    op.execute(BACKFILL_CALLS)
-    op.execute(BACKFILL_RESULTS)
+    # Backfill: a literal copy of observatory/db/tool_calls.py's DERIVE_ALL at this revision.
+    op.execute(BACKFILL)
 
 
 def downgrade() -> None:
@@ -120,32 +119,32 @@ _BLOCKS = (
     "jsonb_array_elements(CASE WHEN jsonb_typeof(m.content->'blocks') = 'array' "
     "THEN m.content->'blocks' ELSE '[]'::jsonb END) WITH ORDINALITY AS b(value, ord)"
 )
-BACKFILL_CALLS = f"""
+BACKFILL = f"""
 INSERT INTO tool_calls (session_id, run_id, agent_id, kind, call_message_id, block_index,
-    tool_call_id, tool_name, model, called_at)
-SELECT m.session_id, m.run_id, s.agent_id, s.kind, m.id, (b.ord - 1)::smallint,
-    left(b.value->>'id', 200), left(coalesce(b.value->>'name', '?'), 200), m.model, m.created_at
-FROM messages m JOIN sessions s ON s.id = m.session_id
-CROSS JOIN LATERAL {_BLOCKS}
-WHERE b.value->>'type' = 'tool_call'
-"""
-BACKFILL_RESULTS = f"""
-UPDATE tool_calls t SET result_message_id = r.mid, result_at = r.created_at,
-    duration_ms = greatest(0, (extract(epoch FROM r.created_at - t.called_at) * 1000)::bigint),
-    is_error = r.is_error,
-    error_fingerprint = CASE WHEN r.is_error THEN observatory_tool_error_fingerprint(r.body) END,
-    error_text = CASE WHEN r.is_error THEN left(r.body, 2000) END
+    tool_call_id, tool_name, model, called_at, result_message_id, result_at, duration_ms,
+    is_error, error_fingerprint, error_text)
+SELECT c.*, r.mid, r.created_at,
+    CASE WHEN r.mid IS NOT NULL
+        THEN greatest(0, (extract(epoch FROM r.created_at - c.called_at) * 1000)::bigint) END,
+    coalesce(r.is_error, false),
+    CASE WHEN r.is_error THEN observatory_tool_error_fingerprint(r.body) END,
+    CASE WHEN r.is_error THEN left(r.body, 2000) END
 FROM (
+    SELECT m.session_id, m.run_id, s.agent_id, s.kind, m.id AS call_message_id,
+        (b.ord - 1)::smallint AS block_index, left(b.value->>'id', 200) AS tool_call_id,
+        left(coalesce(b.value->>'name', '?'), 200) AS tool_name, m.model, m.created_at AS called_at
+    FROM messages m JOIN sessions s ON s.id = m.session_id
+    CROSS JOIN LATERAL {_BLOCKS}
+    WHERE b.value->>'type' = 'tool_call'
+) c
+LEFT JOIN (
     SELECT DISTINCT ON (m.session_id, m.run_id, b.value->>'tool_call_id') m.id AS mid,
-            m.session_id, m.run_id,
-        m.created_at, b.value->>'tool_call_id' AS call_id,
+        m.session_id, m.run_id, m.created_at, b.value->>'tool_call_id' AS call_id,
         coalesce(b.value->'is_error' = 'true'::jsonb, false) AS is_error,
         coalesce(b.value->>'text', '') AS body
     FROM messages m CROSS JOIN LATERAL {_BLOCKS}
     WHERE b.value->>'type' = 'tool_result' AND b.value->>'tool_call_id' IS NOT NULL
-    ORDER BY m.session_id, m.run_id, b.value->>'tool_call_id', m.provider_session_id,
-            m.seq
-) r
-WHERE t.session_id = r.session_id AND t.tool_call_id = r.call_id
-    AND t.run_id IS NOT DISTINCT FROM r.run_id
+    ORDER BY m.session_id, m.run_id, b.value->>'tool_call_id', m.provider_session_id, m.seq
+) r ON r.session_id = c.session_id AND r.call_id = c.tool_call_id
+    AND coalesce(r.run_id, 0) = coalesce(c.run_id, 0)
 """

@@ -14,7 +14,7 @@ from sync_helpers import add_source, snapshot
 from test_sync_ingest import run, store_config
 
 from observatory.db.enums import MessageRole, RunStatus, RunTrigger, SessionKind
-from observatory.db.tool_calls import DERIVE_ALL_CALLS, DERIVE_ALL_RESULTS
+from observatory.db.tool_calls import DERIVE_ALL
 from observatory.sync import ingest
 from observatory.sync.source import (
     MessageContent,
@@ -115,7 +115,7 @@ async def test_derived_from_the_openclaw_fixtures(
 
 
 async def test_backfill_equals_sync(clean_db: AsyncEngine, fixtures_dir: Path) -> None:
-    """The migration's backfill (the same statements as the demo's) derives what sync did."""
+    """The bulk derivation (demo loader; the migration's backfill is a copy) equals sync's."""
     engine = clean_db
     await add_source(engine, "sofia", store_config(fixtures_dir))
     await run(engine)
@@ -123,8 +123,7 @@ async def test_backfill_equals_sync(clean_db: AsyncEngine, fixtures_dir: Path) -
     assert synced
     async with engine.begin() as conn:
         await conn.execute(text("DELETE FROM tool_calls"))
-        await conn.exec_driver_sql(DERIVE_ALL_CALLS)
-        await conn.exec_driver_sql(DERIVE_ALL_RESULTS)
+        await conn.exec_driver_sql(DERIVE_ALL)
     assert (await snapshot(engine))["tool_calls"] == synced
 
 

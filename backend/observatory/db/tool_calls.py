@@ -2,7 +2,7 @@
 with its result, derived from the provider-neutral message blocks stored in ``messages.content``.
 
 Sync derives the rows of the messages it just wrote, in the same transaction (``derive``);
-migration 0070 and the demo loader derive every message at once (``DERIVE_ALL_*``). Deriving is
+migration 0070 and the demo loader derive every message at once (``DERIVE_ALL``). Deriving is
 idempotent: a call row is keyed by (call message, block index) and re-deriving overwrites it.
 
 A call is *pending* until a ``tool_result`` block with its id arrives (``result_at`` null), never
@@ -99,16 +99,43 @@ def _blocks(alias: str) -> str:
     )
 
 
-def _calls(where: str) -> str:
+def _call_rows(where: str) -> str:
     return f"""
-    INSERT INTO tool_calls AS t (session_id, run_id, agent_id, kind, call_message_id,
-        block_index, tool_call_id, tool_name, model, called_at)
-    SELECT m.session_id, m.run_id, s.agent_id, s.kind, m.id, (b.ord - 1)::smallint,
-        left(b.value->>'id', 200), left(coalesce(b.value->>'name', '?'), 200), m.model,
-        m.created_at
+    SELECT m.session_id, m.run_id, s.agent_id, s.kind, m.id AS call_message_id,
+        (b.ord - 1)::smallint AS block_index, left(b.value->>'id', 200) AS tool_call_id,
+        left(coalesce(b.value->>'name', '?'), 200) AS tool_name, m.model, m.created_at AS called_at
     FROM messages m JOIN sessions s ON s.id = m.session_id
     CROSS JOIN LATERAL {_blocks("m")}
     WHERE b.value->>'type' = 'tool_call' AND {where}
+    """
+
+
+def _result_rows(where: str) -> str:
+    # Matched by call id within the run (some models number their calls per turn, so `call_1`
+    # recurs in a session); the first result wins (a provider that retries appends another).
+    return f"""
+    SELECT DISTINCT ON (m.session_id, m.run_id, b.value->>'tool_call_id') m.id AS mid,
+        m.session_id, m.run_id, m.created_at, b.value->>'tool_call_id' AS call_id,
+        coalesce(b.value->'is_error' = 'true'::jsonb, false) AS is_error,
+        coalesce(b.value->>'text', '') AS body
+    FROM messages m CROSS JOIN LATERAL {_blocks("m")}
+    WHERE b.value->>'type' = 'tool_result' AND b.value->>'tool_call_id' IS NOT NULL AND {where}
+    ORDER BY m.session_id, m.run_id, b.value->>'tool_call_id', m.provider_session_id, m.seq
+    """
+
+
+_CALL_COLUMNS = (
+    "session_id, run_id, agent_id, kind, call_message_id, block_index, tool_call_id, tool_name, "
+    "model, called_at"
+)
+_DURATION = "greatest(0, (extract(epoch FROM r.created_at - {called}) * 1000)::bigint)"
+_FINGERPRINT = "CASE WHEN r.is_error THEN observatory_tool_error_fingerprint(r.body) END"
+_ERROR_TEXT = f"CASE WHEN r.is_error THEN left(r.body, {ERROR_TEXT_CHARS}) END"
+
+
+def _calls(where: str) -> str:
+    return f"""
+    INSERT INTO tool_calls AS t ({_CALL_COLUMNS}) {_call_rows(where)}
     ON CONFLICT (call_message_id, block_index) DO UPDATE SET
         run_id = EXCLUDED.run_id, agent_id = EXCLUDED.agent_id, kind = EXCLUDED.kind,
         tool_call_id = EXCLUDED.tool_call_id, tool_name = EXCLUDED.tool_name,
@@ -119,30 +146,28 @@ def _calls(where: str) -> str:
 
 
 def _results(where: str) -> str:
-    # Matched by call id within the run (some models number their calls per turn, so `call_1`
-    # recurs in a session); the first result wins (a provider that retries appends another).
     return f"""
     UPDATE tool_calls t SET result_message_id = r.mid, result_at = r.created_at,
-        duration_ms = greatest(0, (extract(epoch FROM r.created_at - t.called_at) * 1000)::bigint),
-        is_error = r.is_error,
-        error_fingerprint = CASE WHEN r.is_error
-            THEN observatory_tool_error_fingerprint(r.body) END,
-        error_text = CASE WHEN r.is_error THEN left(r.body, {ERROR_TEXT_CHARS}) END
-    FROM (
-        SELECT DISTINCT ON (m.session_id, m.run_id, b.value->>'tool_call_id') m.id AS mid,
-            m.session_id, m.run_id,
-            m.created_at, b.value->>'tool_call_id' AS call_id,
-            coalesce(b.value->'is_error' = 'true'::jsonb, false) AS is_error,
-            coalesce(b.value->>'text', '') AS body
-        FROM messages m CROSS JOIN LATERAL {_blocks("m")}
-        WHERE b.value->>'type' = 'tool_result' AND b.value->>'tool_call_id' IS NOT NULL
-            AND {where}
-        ORDER BY m.session_id, m.run_id, b.value->>'tool_call_id', m.provider_session_id,
-            m.seq
-    ) r
+        duration_ms = {_DURATION.format(called="t.called_at")}, is_error = r.is_error,
+        error_fingerprint = {_FINGERPRINT}, error_text = {_ERROR_TEXT}
+    FROM ({_result_rows(where)}) r
     WHERE t.session_id = r.session_id AND t.tool_call_id = r.call_id
-    AND t.run_id IS NOT DISTINCT FROM r.run_id
+        AND t.run_id IS NOT DISTINCT FROM r.run_id
     """
+
+
+# Every message at once (the demo loader; migration 0070 keeps a literal copy): calls joined to
+# their results in one INSERT, so no row is written twice.
+DERIVE_ALL = f"""
+    INSERT INTO tool_calls ({_CALL_COLUMNS}, result_message_id, result_at, duration_ms,
+        is_error, error_fingerprint, error_text)
+    SELECT c.*, r.mid, r.created_at,
+        CASE WHEN r.mid IS NOT NULL THEN {_DURATION.format(called="c.called_at")} END,
+        coalesce(r.is_error, false), {_FINGERPRINT}, {_ERROR_TEXT}
+    FROM ({_call_rows("true")}) c
+    LEFT JOIN ({_result_rows("true")}) r ON r.session_id = c.session_id
+        AND r.call_id = c.tool_call_id AND coalesce(r.run_id, 0) = coalesce(c.run_id, 0)
+"""
 
 
 # Calls whose message was rewritten without them (a transcript re-read from a run's start).
@@ -163,8 +188,6 @@ _PENDING_FROM = """
     WHERE call_message_id = ANY($1::bigint[]) AND result_at IS NULL
 """
 _RESULTS_FOR = _results("(m.id = ANY($1::bigint[]) OR (m.session_id = $2 AND m.id >= $3::bigint))")
-DERIVE_ALL_CALLS = _calls("true")
-DERIVE_ALL_RESULTS = _results("true")
 
 
 async def derive(conn: AsyncConnection, session_id: int, message_ids: Sequence[int]) -> None:
