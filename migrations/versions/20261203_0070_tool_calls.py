@@ -106,13 +106,33 @@ def upgrade() -> None:
         postgresql_where=sa.text("is_error"),
     )
     op.create_index("ix_tool_calls_run_id", "tool_calls", ["run_id"], unique=False)
+    # Alert rules can watch each tool's error rate (new rule kind).
+    op.drop_constraint("ck_alert_rules_alert_rule_kind", "alert_rules", type_="check")
+    op.create_check_constraint(
+        "ck_alert_rules_alert_rule_kind", "alert_rules", f"kind IN ({_kinds(RULE_KINDS)})"
+    )
     # Backfill: a literal copy of observatory/db/tool_calls.py's DERIVE_ALL at this revision.
     op.execute(BACKFILL)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM alert_rules WHERE kind = 'tool_error_rate'")
+    op.drop_constraint("ck_alert_rules_alert_rule_kind", "alert_rules", type_="check")
+    op.create_check_constraint(
+        "ck_alert_rules_alert_rule_kind", "alert_rules", f"kind IN ({_kinds(RULE_KINDS[:-1])})"
+    )
     op.drop_table("tool_calls")
     op.execute("DROP FUNCTION observatory_tool_error_fingerprint(text)")
+
+
+RULE_KINDS = (
+    "heartbeat_missed", "task_stalled", "failure_rate", "daily_cost", "sync_stale",
+    "disagreement", "tool_error_rate",
+)  # fmt: skip
+
+
+def _kinds(values: Sequence[str]) -> str:
+    return ", ".join(f"'{v}'" for v in values)
 
 
 _BLOCKS = (
