@@ -368,6 +368,8 @@ test('trust: a null-cost agent shows "—" in the cost tooltip (never $0); rates
   assert.ok(flags.length > 0 && flags.every(([n, small]) => small === String(n < 10)), `greyed when n < 10: ${JSON.stringify(flags)}`);
   assert.match(await page.getByTestId('kpis').innerText(), /\d+ reviews?/);
   await page.getByTestId('status-legend').getByText('Failed').waitFor();
+});
+
 test('Tools: top tools, charts, tool × model; an error group opens a drawer whose sample lands on the failing call', async () => {
   await page.goto(`${ctx.base}/tools?period=30d`);
   await page.getByTestId('tool-row').nth(2).waitFor();
