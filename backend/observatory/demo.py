@@ -8,6 +8,7 @@ take minutes, not hours.
 from __future__ import annotations
 
 import json
+import math
 import random
 import sys
 import uuid
@@ -23,6 +24,7 @@ import asyncpg
 
 from observatory.auth.keys import generate_secret, hash_secret
 from observatory.db.rollup import REFRESH_ALL
+from observatory.db.tool_calls import DERIVE_ALL
 from observatory.sync.source import Block, MessageContent, TextBlock, ToolCall, ToolResult
 
 AGENTS = [
@@ -56,6 +58,33 @@ TASKS = [
     "Audit IAM permissions",
 ]
 TOOLS = ["read", "exec", "web_search", "edit", "sessions_spawn", "browser"]
+# name: (weight, median duration ms, error rate). `browser` is the slow one; `exec` the flaky
+# one: its error rate rises to FLAKY_RATE in the last FLAKY_DAYS days of the demo.
+TOOL_PROFILE = {
+    "read": (30, 40, 0.03),
+    "exec": (25, 1800, 0.06),
+    "web_search": (15, 1200, 0.04),
+    "edit": (15, 60, 0.02),
+    "sessions_spawn": (5, 300, 0.02),
+    "browser": (10, 14000, 0.08),
+}
+FLAKY_TOOL, FLAKY_RATE, FLAKY_DAYS = "exec", 0.35, 7
+# Errors as frameworks report them: one error type, the real message inside. The templates'
+# ids, paths and numbers vary per call; their fingerprints are a handful of groups per tool.
+TOOL_ERROR_KINDS: dict[str, list[str]] = {
+    "read": ["ToolError: ENOENT: no such file or directory, open '/srv/app/src/module_{n}.py'",
+             "ToolError: EACCES: permission denied, open '/etc/app/secret_{n}.env'"],
+    "exec": ["ToolError: Command failed with exit code {n}: npm test -- --shard={n}",
+             "ToolError: Command timed out after {ms} ms: pytest tests/test_{n}.py",
+             "ToolError: ENOENT: no such file or directory, open '/srv/app/build/out_{n}.js'",
+             "ToolError: spawn /usr/bin/git EAGAIN (pid {n})"],
+    "web_search": ["ToolError: HTTP 429 Too Many Requests from https://search.example/q?id={n}",
+                   "ToolError: upstream timeout after {ms} ms"],
+    "edit": ["ToolError: old_string not found in '/srv/app/src/module_{n}.py'"],
+    "sessions_spawn": ["ToolError: session limit reached ({n} running)"],
+    "browser": ["ToolError: TimeoutError: navigation timeout of {ms} ms exceeded",
+                "ToolError: net::ERR_NAME_NOT_RESOLVED at https://intranet-{n}.example/"],
+}  # fmt: skip
 TOOL_ERRORS = [
     "ENOENT: no such file or directory, open '/srv/app/config.yml'",
     "Command failed with exit code 1: npm test",
@@ -200,7 +229,8 @@ class _Builder:
         duration_ms = int(rng.lognormvariate(8.5 if small else 10.3, 0.6))
         finished = None if status == "running" else started + timedelta(milliseconds=duration_ms)
         tools = 0 if small else rng.choice([0, 1, 1, 2, 3, 5])
-        tool_errors = sum(1 for _ in range(tools) if rng.random() < 0.12)
+        plan = self._tool_plan(tools, started)
+        tool_errors = sum(1 for _name, err in plan if err)
         error = rng.choice(TOOL_ERRORS) if status == "failed" else None
         inp = int(rng.lognormvariate(8.9 if small else 9.6, 0.5))
         out = int(rng.lognormvariate(3.2 if small else 6.4, 0.7))
@@ -221,9 +251,19 @@ class _Builder:
         if with_transcript:
             seq = self._transcript(
                 session_id, provider_session_id, seq, run_id, provider_run_id, started,
-                duration_ms, prompt, outcome, model, tokens, cost, tools, tool_errors, error,
+                duration_ms, prompt, outcome, model, tokens, cost, plan, error,
             )  # fmt: skip
         return run_id, finished, seq
+
+    def _tool_plan(self, tools: int, at: datetime) -> list[tuple[str, bool]]:
+        """Which tools a run calls and which of those calls fail."""
+        rng = self.rng
+        names = rng.choices(list(TOOL_PROFILE), [w for w, _d, _e in TOOL_PROFILE.values()], k=tools)
+        recent = at >= self.anchor - timedelta(days=FLAKY_DAYS)
+        return [
+            (n, rng.random() < (FLAKY_RATE if recent and n == FLAKY_TOOL else TOOL_PROFILE[n][2]))
+            for n in names
+        ]
 
     def _transcript(
         self,
@@ -239,11 +279,11 @@ class _Builder:
         model: str,
         tokens: tuple[int | None, ...],
         cost: Decimal | None,
-        tools: int,
-        tool_errors: int,
+        plan: list[tuple[str, bool]],
         error: str | None,
     ) -> int:
         rng = self.rng
+        tools = len(plan)
         step = timedelta(milliseconds=max(1, duration_ms // (2 + 2 * tools)))
         at = started
         parent: str | None = None
@@ -274,9 +314,7 @@ class _Builder:
             parent = event_id
 
         emit("user", [TextBlock(prompt)])
-        errors_left = tool_errors
-        for i in range(tools):
-            name = rng.choice(TOOLS)
+        for i, (name, is_err) in enumerate(plan):
             call_id = f"call_{rng.getrandbits(40):010x}"
             args = {"path": f"/srv/app/src/module_{rng.randint(1, 40)}.py"}
             emit(
@@ -287,10 +325,13 @@ class _Builder:
                 ],
                 usage=True,
             )
-            is_err = errors_left > 0
-            errors_left -= int(is_err)
+            # The result arrives after the tool's own latency (the run's pacing resumes after).
+            took = timedelta(milliseconds=rng.lognormvariate(math.log(TOOL_PROFILE[name][1]), 0.5))
+            at += took - step
             result = (
-                rng.choice(TOOL_ERRORS)
+                rng.choice(TOOL_ERROR_KINDS[name]).format(
+                    n=rng.randint(1, 400), ms=rng.choice([10000, 30000, 60000])
+                )
                 if is_err
                 else f"ok: {name} returned {rng.randint(1, 900)} lines"
             )
@@ -563,6 +604,8 @@ async def _load(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"
         )
     await conn.execute(str(REFRESH_ALL))
+    progress("deriving tool calls")
+    await conn.execute(DERIVE_ALL)
     await conn.execute("ANALYZE")
     return b.report
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from observatory.alerts import models as alert_models
 from observatory.db import models as core_models
+from observatory.db import tool_calls as tool_call_models
 from observatory.improve import models as improve_models
 from observatory.outbox import models as outbox_models
 from observatory.review import models as review_models
@@ -22,4 +23,5 @@ __all__ = [
     "metadata",
     "outbox_models",
     "review_models",
+    "tool_call_models",
 ]

@@ -151,3 +151,33 @@ async def test_daily_cost_and_disagreement(factory: async_sessionmaker[AsyncSess
         await evaluate(db, NOW)
         values = {(a.rule_id, a.subject): a.value for a in await _alerts(db)}
         assert values == {(1, "agent:sofia"): 7.5, (2, "agent:sofia"): 0.5}
+
+
+async def test_tool_error_rate_fires_per_agent_and_tool(
+    factory: async_sessionmaker[AsyncSession],
+) -> None:
+    from observatory.db.tool_calls import DERIVE_ALL
+
+    async with factory() as db, db.begin():
+        b = Builder(db)
+        await _rule(db, AlertRuleKind.TOOL_ERROR_RATE, "0.5", window_s=3600, min_sample=3)
+        sid = await b.session("sofia", started=NOW - timedelta(minutes=30))
+        rows: list[tuple[str, list[dict[str, object]]]] = []
+        # exec: 2 of 3 answered calls fail (and one is still pending); read: 0 of 3.
+        for i, (tool, failed) in enumerate(
+            [("exec", True), ("exec", True), ("exec", False), ("read", False)] * 1
+            + [("read", False), ("read", False)]
+        ):
+            call = {"type": "tool_call", "id": f"c{i}", "name": tool, "arguments": {}}
+            result = {"type": "tool_result", "tool_call_id": f"c{i}", "name": tool,
+                      "is_error": failed, "text": "EACCES: /x" if failed else "ok"}  # fmt: skip
+            rows += [("assistant", [call]), ("tool_result", [result])]
+        pending = {"type": "tool_call", "id": "c-pending", "name": "exec", "arguments": {}}
+        rows.append(("assistant", [pending]))
+        await b.messages(sid, rows, start=NOW - timedelta(minutes=20))
+        await (await db.connection()).exec_driver_sql(DERIVE_ALL)
+        result = await evaluate(db, NOW)
+        assert len(result.fired) == 1
+        (alert,) = await _alerts(db)
+        assert alert.subject == "tool:sofia:exec"
+        assert alert.value == pytest.approx(2 / 3)

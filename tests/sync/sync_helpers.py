@@ -70,6 +70,11 @@ MESSAGE_COLS = (
     "m.input_tokens, m.output_tokens, m.cache_read_tokens, m.cache_write_tokens, m.cost, "
     "m.is_error"
 )
+TOOL_COLS = (
+    "s.key, cm.seq AS call_seq, t.block_index, t.tool_call_id, t.tool_name, t.agent_id, t.kind, "
+    "r.provider_run_id AS run, t.model, t.called_at, rm.seq AS result_seq, t.result_at, "
+    "t.duration_ms, t.is_error, t.error_fingerprint, t.error_text"
+)
 
 
 async def snapshot(engine: AsyncEngine, source_id: int | None = None) -> dict[str, list[Any]]:
@@ -101,11 +106,24 @@ async def snapshot(engine: AsyncEngine, source_id: int | None = None) -> dict[st
                 params,
             )
         ).all()
+        tool_calls = (
+            await conn.execute(
+                text(
+                    f"SELECT {TOOL_COLS} FROM tool_calls t JOIN sessions s ON s.id = t.session_id "
+                    "JOIN messages cm ON cm.id = t.call_message_id "
+                    "LEFT JOIN messages rm ON rm.id = t.result_message_id "
+                    f"LEFT JOIN runs r ON r.id = t.run_id {where} "
+                    "ORDER BY s.key, cm.provider_session_id, cm.seq, t.block_index"
+                ),
+                params,
+            )
+        ).all()
         agents = (await conn.execute(text("SELECT id, provider FROM agents ORDER BY id"))).all()
     return {
         "sessions": [tuple(r) for r in sessions],
         "runs": [tuple(r) for r in runs],
         "messages": [tuple(r) for r in messages],
+        "tool_calls": [tuple(r) for r in tool_calls],
         "agents": [tuple(r) for r in agents],
     }
 

@@ -185,6 +185,29 @@ async def _disagreement(db: AsyncSession, rule: AlertRule, now: datetime) -> lis
     ]
 
 
+async def _tool_error_rate(db: AsyncSession, rule: AlertRule, now: datetime) -> list[Observation]:
+    # Pending calls (no result yet) are in neither count; each tool of each agent is a subject.
+    rows = await db.execute(
+        text(
+            "SELECT agent_id, tool_name, count(*) AS n, count(*) FILTER (WHERE is_error) AS failed "
+            "FROM tool_calls WHERE called_at >= :since AND called_at < :now "
+            f"AND result_at IS NOT NULL AND {_AGENT} GROUP BY agent_id, tool_name"
+        ),
+        {"since": now - timedelta(seconds=rule.window_s), "now": now, "agent": rule.agent_id},
+    )
+    return [
+        Observation(
+            f"tool:{r.agent_id}:{r.tool_name}",
+            r.agent_id,
+            r.failed / r.n,
+            r.n,
+            f"{r.agent_id}: {r.failed} of {r.n} {r.tool_name} calls failed in the last "
+            f"{_span(rule.window_s)} ({100 * r.failed / r.n:.0f}%)",
+        )
+        for r in rows
+    ]
+
+
 MEASURES: dict[AlertRuleKind, Measure] = {
     AlertRuleKind.HEARTBEAT_MISSED: _heartbeat,
     AlertRuleKind.TASK_STALLED: _stalled,
@@ -192,4 +215,5 @@ MEASURES: dict[AlertRuleKind, Measure] = {
     AlertRuleKind.DAILY_COST: _daily_cost,
     AlertRuleKind.SYNC_STALE: _sync_stale,
     AlertRuleKind.DISAGREEMENT: _disagreement,
+    AlertRuleKind.TOOL_ERROR_RATE: _tool_error_rate,
 }

@@ -44,6 +44,8 @@ class AlertRuleKind(StrEnum):
     SYNC_STALE = "sync_stale"
     # Value per agent: share of doubly reviewed targets whose AI and human verdicts differ.
     DISAGREEMENT = "disagreement"
+    # Value per (agent, tool): failed / answered tool calls made in the window (min_sample calls).
+    TOOL_ERROR_RATE = "tool_error_rate"
 
 
 class AlertState(StrEnum):

@@ -32,6 +32,7 @@ from observatory.graphql.resolvers.sessions import (
     get_session,
     list_sessions,
 )
+from observatory.graphql.resolvers.tools import ToolsQuery
 from observatory.graphql.types.auth import ApiKey, Viewer
 from observatory.graphql.types.core import (
     Agent,
@@ -58,8 +59,8 @@ To = Annotated[datetime, strawberry.argument(description="Exclusive end.")]
 
 @strawberry.type
 # Field order (and so schema.graphql) follows the bases: review queue, improve, alerts, export,
-# proposals, then these.
-class Query(ReviewQueueQuery, ImproveQuery, AlertsQuery, ExportQuery, ProposalQuery):
+# proposals, tools, then these.
+class Query(ReviewQueueQuery, ImproveQuery, AlertsQuery, ExportQuery, ProposalQuery, ToolsQuery):
     @scoped(Scope.SESSIONS_READ, description="Who is calling: key name, role and scopes.")
     def me(self, info: Info) -> Viewer:
         c = info.context.caller

@@ -2,8 +2,8 @@
 
 One :class:`SyncBatch` is written in the caller's transaction: the session row (keyed by
 ``(source_id, key)``), its runs (``(session_id, provider_run_id)``), its messages
-(``(session_id, provider_session_id, seq)``), the cursor to resume from, and the session's
-roll-up columns. A crash before COMMIT leaves no half session; replaying a batch changes nothing.
+(``(session_id, provider_session_id, seq)``), the tool calls derived from them, the cursor to
+resume from, and the session's roll-up columns. A crash before COMMIT leaves no half session; replaying a batch changes nothing.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from observatory.db.enums import SessionStatus
 from observatory.db.models import Agent, Message, Run, Session
 from observatory.db.rollup import refresh_session_totals
+from observatory.db.tool_calls import derive as derive_tool_calls
 from observatory.sync.source import RunRecord, SessionRecord, SyncBatch
 
 CHUNK = 5000  # messages per statement: bounds the size of one request, not its parameters
@@ -228,7 +229,8 @@ async def _run_ids_for(
     return {row["provider_run_id"]: int(row["id"]) for row in rows}
 
 
-_MESSAGE_UPSERT = """
+_MESSAGE_UPSERT = (
+    """
 INSERT INTO messages AS m (session_id, provider_session_id, seq, provider_event_id,
     parent_event_id, run_id, provider_run_id, role, content, created_at, model, input_tokens,
     output_tokens, cache_read_tokens, cache_write_tokens, cost, is_error)
@@ -240,24 +242,27 @@ FROM unnest($2::text[], $3::int[], $4::text[], $5::text[], $6::bigint[], $7::tex
     AS u(psid, seq, eid, pid, run_id, prid, role, content, created_at, model, it, ot, crt,
          cwt, cost, is_error)
 ON CONFLICT (session_id, provider_session_id, seq) DO UPDATE SET
-""" + ",\n".join(
-    f"    {c} = EXCLUDED.{c}"
-    for c in (
-        "provider_event_id",
-        "parent_event_id",
-        "run_id",
-        "provider_run_id",
-        "role",
-        "content",
-        "created_at",
-        "model",
-        "input_tokens",
-        "output_tokens",
-        "cache_read_tokens",
-        "cache_write_tokens",
-        "cost",
-        "is_error",
+"""
+    + ",\n".join(
+        f"    {c} = EXCLUDED.{c}"
+        for c in (
+            "provider_event_id",
+            "parent_event_id",
+            "run_id",
+            "provider_run_id",
+            "role",
+            "content",
+            "created_at",
+            "model",
+            "input_tokens",
+            "output_tokens",
+            "cache_read_tokens",
+            "cache_write_tokens",
+            "cost",
+            "is_error",
+        )
     )
+    + "\nRETURNING id"
 )
 
 
@@ -289,11 +294,12 @@ async def _replace_tail(conn: AsyncConnection, session_id: int, batch: SyncBatch
 
 async def _upsert_messages(
     conn: AsyncConnection, session_id: int, run_ids: dict[str, int], batch: SyncBatch
-) -> None:
+) -> list[int]:
     driver = await _driver(conn)
+    ids: list[int] = []
     for start in range(0, len(batch.messages), CHUNK):
         part = batch.messages[start : start + CHUNK]
-        await driver.execute(
+        rows = await driver.fetch(
             _MESSAGE_UPSERT,
             session_id,
             [m.provider_session_id for m in part],
@@ -313,6 +319,8 @@ async def _upsert_messages(
             [m.usage.cost for m in part],
             [m.is_error for m in part],
         )
+        ids.extend(int(row["id"]) for row in rows)
+    return ids
 
 
 async def ingest_batch(
@@ -334,7 +342,8 @@ async def ingest_batch(
     run_ids.update(await _run_ids_for(conn, session_id, missing))
     if not created:
         await _replace_tail(conn, session_id, batch)
-    await _upsert_messages(conn, session_id, run_ids, batch)
+    message_ids = await _upsert_messages(conn, session_id, run_ids, batch)
+    await derive_tool_calls(conn, session_id, message_ids)
     await refresh_session_totals(conn, [session_id])
     return Ingested(session_id, created, len(batch.runs), len(batch.messages))
 

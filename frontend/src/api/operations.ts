@@ -1029,3 +1029,96 @@ export const SetReviewPolicyMutation = graphql(`
     }
   }
 `);
+
+// ---------------------------------------------------------------------------------------------
+// Tool analytics (issue 18): the Tools page and the dashboard's tool-error panel.
+
+graphql(`
+  fragment ToolStatsFields on ToolStatsFields {
+    calls
+    completed
+    errors
+    pending
+    errorRate
+    durationP50Ms
+    durationP95Ms
+  }
+`);
+
+graphql(`
+  fragment ToolErrorGroupFields on ToolErrorGroup {
+    id
+    tool
+    fingerprint
+    count
+    sessions
+    firstSeen
+    lastSeen
+    latestText
+    trend
+  }
+`);
+
+export const ToolsQuery = graphql(`
+  query Tools($from: DateTime!, $to: DateTime!, $bucket: MetricBucket!, $filter: ToolFilterInput) {
+    tools: toolSummary(from: $from, to: $to, filter: $filter) {
+      tool
+      sessions
+      ...ToolStatsFields
+    }
+    byModel: toolSummary(from: $from, to: $to, filter: $filter, splitBy: MODEL, first: 200) {
+      tool
+      group
+      ...ToolStatsFields
+    }
+    series: toolSeries(groupBy: TOOL, bucket: $bucket, from: $from, to: $to, filter: $filter, groups: 8) {
+      groups
+      points {
+        bucketStart
+        group
+        ...ToolStatsFields
+      }
+    }
+  }
+`);
+
+export const ToolErrorsQuery = graphql(`
+  query ToolErrors($from: DateTime!, $to: DateTime!, $tool: String, $filter: ToolFilterInput, $first: Int!) {
+    toolErrors(from: $from, to: $to, tool: $tool, filter: $filter, first: $first) {
+      ...ToolErrorGroupFields
+    }
+  }
+`);
+
+export const ToolErrorCallsQuery = graphql(`
+  query ToolErrorCalls($group: ID!, $from: DateTime!, $to: DateTime!, $filter: ToolFilterInput, $after: String) {
+    toolErrorCalls(group: $group, from: $from, to: $to, filter: $filter, first: 20, after: $after) {
+      totalCount
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          tool
+          toolCallId
+          agentId
+          model
+          calledAt
+          durationMs
+          errorText
+          sessionId
+          runId
+          callMessageId
+          resultMessageId
+          session {
+            id
+            title
+            key
+          }
+        }
+      }
+    }
+  }
+`);

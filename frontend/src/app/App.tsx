@@ -16,6 +16,7 @@ const DashboardPage = lazy(() => import('../pages/Dashboard'));
 const ReviewQueuePage = lazy(() => import('../pages/ReviewQueue'));
 const ImprovePage = lazy(() => import('../pages/Improve'));
 const AlertsPage = lazy(() => import('../pages/Alerts'));
+const ToolsPage = lazy(() => import('../pages/Tools'));
 
 function Routes() {
   const { state } = useAuthApi();
@@ -36,6 +37,7 @@ function Routes() {
             <Route path="/queue" component={ReviewQueuePage} />
             <Route path="/improve" component={ImprovePage} />
             <Route path="/alerts" component={AlertsPage} />
+            <Route path="/tools" component={ToolsPage} />
             <Route>
               <Empty title="Page not found">
                 <a href="/sessions">Go to sessions</a>

@@ -13,6 +13,7 @@ const NAV: Array<{ href: string; label: string; scope: Scope }> = [
   { href: '/sessions', label: 'Sessions', scope: 'sessions:read' },
   { href: '/heartbeats', label: 'Heartbeats', scope: 'sessions:read' },
   { href: '/dashboard', label: 'Dashboard', scope: 'metrics:read' },
+  { href: '/tools', label: 'Tools', scope: 'metrics:read' },
   { href: '/queue', label: 'Review queue', scope: 'reviews:read' },
   { href: '/improve', label: 'Improve', scope: 'metrics:read' },
   { href: '/alerts', label: 'Alerts', scope: 'alerts:read' },

@@ -12,7 +12,18 @@ import { ReviewComposer, ReviewList } from './Reviews';
 import { ErrorBanner } from './States';
 import { Transcript } from './Transcript';
 
-export function RunTranscript({ runId, sessionId, onClose }: { runId: string; sessionId: string; onClose: () => void }) {
+export function RunTranscript({
+  runId,
+  sessionId,
+  focusMessageId = null,
+  onClose,
+}: {
+  runId: string;
+  sessionId: string;
+  /** A message to scroll to and mark (a failed tool call linked from the Tools page). */
+  focusMessageId?: string | null;
+  onClose: () => void;
+}) {
   const [result] = useQuery({ query: RunDetailQuery, variables: { id: runId } });
   const run = result.data?.run;
   return (
@@ -61,7 +72,7 @@ export function RunTranscript({ runId, sessionId, onClose }: { runId: string; se
           </>
         ) : null}
       </div>
-      <Transcript sessionId={sessionId} runId={runId} title="This run’s messages" />
+      <Transcript sessionId={sessionId} runId={runId} title="This run’s messages" focusMessageId={focusMessageId} />
     </>
   );
 }

@@ -26,10 +26,13 @@ export function Transcript({
   title = 'Transcript',
   compact = false,
   onSelectRun,
+  focusMessageId = null,
 }: {
   sessionId: string;
   /** In the whole-session view, messages are grouped by run under a header that opens the run. */
   onSelectRun?: (runId: string) => void;
+  /** Page on until this message is loaded, scroll it into view and mark it (links to a call). */
+  focusMessageId?: string | null;
   /** Only this run's part of the transcript. */
   runId?: string | null;
   title?: string;
@@ -100,6 +103,19 @@ export function Transcript({
   const items = virtualizer.getVirtualItems();
   const last = items[items.length - 1];
 
+  // A linked message: keep paging until it is loaded, then scroll to it once.
+  const focusIndex = focusMessageId ? messages.findIndex((m) => m.id === focusMessageId) : -1;
+  const scrolledTo = useRef<string | null>(null);
+  useEffect(() => {
+    if (!focusMessageId || focusIndex >= 0 || !hasMore || loading || error || messages.length === 0) return;
+    void load(cursor, generation);
+  }, [focusMessageId, focusIndex, hasMore, loading, error, messages.length, cursor, load, generation]);
+  useEffect(() => {
+    if (focusIndex < 0 || scrolledTo.current === focusMessageId) return;
+    scrolledTo.current = focusMessageId;
+    virtualizer.scrollToIndex(focusIndex, { align: 'center' });
+  }, [focusIndex, focusMessageId, virtualizer]);
+
   // Fetch the next page when the loader row scrolls into view.
   useEffect(() => {
     if (last && last.index >= messages.length - 1 && hasMore && !loading && !error && messages.length > 0) {
@@ -144,7 +160,7 @@ export function Transcript({
                       {onSelectRun && msg.runId && msg.runId !== messages[item.index - 1]?.runId ? (
                         <RunDivider runId={msg.runId} at={msg.createdAt} onSelect={onSelectRun} />
                       ) : null}
-                      <MessageView msg={msg} />
+                      <MessageView msg={msg} focused={msg.id === focusMessageId} />
                     </>
                   ) : (
                     <div className="msg muted" aria-busy="true">
@@ -179,10 +195,17 @@ const ROLE_LABEL: Record<Message['role'], string> = {
   SYSTEM: 'System',
 };
 
-function MessageView({ msg }: { msg: Message }) {
+function MessageView({ msg, focused = false }: { msg: Message; focused?: boolean }) {
   const tool = msg.role === 'TOOL_RESULT' ? toolResultName(msg.content) : null;
   return (
-    <article className="msg" data-role={msg.role} data-error={msg.isError} data-testid="message">
+    <article
+      className={focused ? 'msg msg-focused' : 'msg'}
+      data-role={msg.role}
+      data-error={msg.isError}
+      data-focused={focused || undefined}
+      data-testid="message"
+      aria-current={focused ? 'true' : undefined}
+    >
       <header className="msg-head">
         <span className="msg-role">{ROLE_LABEL[msg.role]}</span>
         {tool ? <code>{tool}</code> : null}

@@ -17,6 +17,7 @@ describe('alert kinds', () => {
     expect(thresholdFromInput('DAILY_COST', '')).toBeNull();
     expect(thresholdFromInput('TASK_STALLED', '-1')).toBeNull();
     expect(thresholdToInput('DISAGREEMENT', 0.4)).toBe('40');
-    expect(KIND_ORDER).toHaveLength(6);
+    expect(KIND_ORDER).toHaveLength(7);
+    expect(thresholdToInput('TOOL_ERROR_RATE', 0.2)).toBe('20');
   });
 });

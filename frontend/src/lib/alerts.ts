@@ -60,11 +60,19 @@ export const KINDS: Record<AlertRuleKind, KindInfo> = {
     windowMinutes: 7 * 24 * 60,
     minSample: 5,
   },
+  TOOL_ERROR_RATE: {
+    label: 'Tool error rate',
+    unit: 'share of tool calls',
+    help: 'Share of a tool’s answered calls that failed in the window, per agent and tool.',
+    threshold: 0.2,
+    windowMinutes: 24 * 60,
+    minSample: 20,
+  },
 };
 
 export const KIND_ORDER = Object.keys(KINDS) as AlertRuleKind[];
 
-const SHARES: ReadonlySet<AlertRuleKind> = new Set(['FAILURE_RATE', 'DISAGREEMENT']);
+const SHARES: ReadonlySet<AlertRuleKind> = new Set(['FAILURE_RATE', 'DISAGREEMENT', 'TOOL_ERROR_RATE']);
 
 /** A rule's value or threshold in its own terms ("45 %", "$12.50", "3.2 ×", "90 min"). */
 export function formatAlertValue(kind: AlertRuleKind, value: number): string {

@@ -222,7 +222,7 @@ function RuleForm({ agentId, onDone }: { agentId: string | null; onDone: () => v
           </select>
         </label>
         <label className="stack">
-          Threshold ({info.unit}{kind === 'FAILURE_RATE' || kind === 'DISAGREEMENT' ? ', %' : ''})
+          Threshold ({info.unit}{kind === 'FAILURE_RATE' || kind === 'DISAGREEMENT' || kind === 'TOOL_ERROR_RATE' ? ', %' : ''})
           <input className="input" value={threshold} onChange={(e) => setThreshold(e.target.value)} aria-invalid={errors.threshold || local ? true : undefined} />
         </label>
         <label className="stack">

@@ -1,6 +1,8 @@
 import { useMemo, type ReactNode } from 'react';
 import { useQuery } from 'urql';
-import { DashboardQuery, UsageSeriesQuery } from '../api/operations';
+import { Link } from 'wouter';
+import { DashboardQuery, ToolErrorsQuery, UsageSeriesQuery } from '../api/operations';
+import { ErrorGroupTable } from '../components/ToolErrors';
 import type { DashboardQuery as DashboardResult, SessionStatus } from '../gql/graphql';
 import { EChart } from '../charts/EChart';
 import {
@@ -200,7 +202,40 @@ export default function DashboardPage() {
         <ChartCard title="Run duration distribution" chart={charts.durations} testId="chart-durations" />
         <ChartCard title="Verdict mix over time" chart={charts.verdicts} testId="chart-verdicts" emptyText="No reviews in this period" />
       </div>
+
+      <ToolErrorPanel from={base.from} to={base.to} agent={agent} />
     </>
+  );
+}
+
+/** The most frequent tool errors of the window (of the selected agent), linking to the Tools page. */
+function ToolErrorPanel({ from, to, agent }: { from: string; to: string; agent: string | null }) {
+  const [result] = useQuery({
+    query: ToolErrorsQuery,
+    variables: { from, to, tool: null, filter: agent ? { agentIds: [agent] } : null, first: 5 },
+  });
+  const toolsHref = (g?: { id: string; tool: string }) => {
+    const q = new URLSearchParams();
+    const here = new URLSearchParams(window.location.search);
+    for (const k of ['period', 'from', 'to', 'agent']) {
+      const v = here.get(k);
+      if (v) q.set(k, v);
+    }
+    if (g) {
+      q.set('tool', g.tool);
+      q.set('group', g.id);
+    }
+    return `/tools?${q.toString()}`;
+  };
+  return (
+    <section className="card" aria-labelledby="tool-errors-panel-h" style={{ marginTop: 16 }} data-testid="tool-error-panel">
+      <div className="card-head">
+        <h2 id="tool-errors-panel-h">Tool errors</h2>
+        <Link href={toolsHref()}>All tools</Link>
+      </div>
+      {result.error ? <ErrorBanner error={result.error} /> : null}
+      <ErrorGroupTable groups={result.data?.toolErrors ?? null} hrefFor={toolsHref} />
+    </section>
   );
 }
 

@@ -39,11 +39,14 @@ export default function SessionDetailPage({ id }: { id: string }) {
   // The selected run lives in the URL (?run=ID), so a heartbeat can link straight to it.
   const [params, setParams] = useQueryParams();
   const runId = params.get('run');
+  // A link to one call (from the Tools page) also names its message: ?run=ID&message=ID.
+  const focusMessage = params.get('message');
   const [selectedRun] = useQuery({ query: RunDetailQuery, variables: { id: runId ?? '' }, pause: !runId });
   const selectRun = (id: string | null) => {
     const next = new URLSearchParams(params);
     if (id) next.set('run', id);
     else next.delete('run');
+    next.delete('message');
     setParams(next, { push: true });
   };
 
@@ -174,7 +177,13 @@ export default function SessionDetailPage({ id }: { id: string }) {
       <div className="detail">
         <section className="card" aria-label={runId ? 'Selected run' : 'Transcript'}>
           {runId ? (
-            <RunTranscript key={runId} runId={runId} sessionId={session.id} onClose={() => selectRun(null)} />
+            <RunTranscript
+              key={runId}
+              runId={runId}
+              sessionId={session.id}
+              focusMessageId={focusMessage}
+              onClose={() => selectRun(null)}
+            />
           ) : (
             <Transcript sessionId={session.id} onSelectRun={selectRun} />
           )}

@@ -34,7 +34,11 @@ from observatory.graphql.types.alerts import (
 from observatory.outbox.models import WebhookEndpoint as EndpointRow
 
 MAX_RULES = 500
-RATE_KINDS = {AlertRuleKind.FAILURE_RATE, AlertRuleKind.DISAGREEMENT}
+RATE_KINDS = {
+    AlertRuleKind.FAILURE_RATE,
+    AlertRuleKind.DISAGREEMENT,
+    AlertRuleKind.TOOL_ERROR_RATE,
+}
 
 
 def _text(value: str, field: str, maximum: int = 200, *, empty: bool = False) -> str:

@@ -20,7 +20,8 @@ strawberry.enum(
     description="What a rule watches (the value compared with its threshold): HEARTBEAT_MISSED "
     "silence / usual heartbeat interval; TASK_STALLED minutes idle; FAILURE_RATE failed share "
     "of runs in the window; DAILY_COST USD since 00:00 UTC; SYNC_STALE seconds since the last "
-    "successful sync (an open circuit fires); DISAGREEMENT share of AI/human verdict mismatches.",
+    "successful sync (an open circuit fires); DISAGREEMENT share of AI/human verdict mismatches; "
+    "TOOL_ERROR_RATE failed share of each tool's answered calls, per agent and tool.",
 )
 strawberry.enum(AlertState)
 strawberry.enum(EndpointFormat, description="Body shape: generic JSON, Slack or Discord.")
