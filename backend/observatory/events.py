@@ -36,6 +36,7 @@ KINDS = (
     "api_key",
     "alert_fired",
     "review_job",
+    "feed",
 )
 
 
@@ -79,6 +80,8 @@ class Subscription:
     def offer(self, event: Event) -> None:
         if self.dropped or event.kind not in self.kinds:
             return
+        if event.kind == "feed" and not self.queue.empty():
+            return  # a wake-up: feed followers re-read the log, one pending is enough
         try:
             self.queue.put_nowait(event)
         except asyncio.QueueFull:
@@ -240,6 +243,7 @@ class EventHub:
             self._dispatch(Event("session_updated", updated))
         if sources:
             self._dispatch(Event("sync_status", tuple(sources)))
+        self._dispatch(Event("feed", ()))  # feed followers re-read their log position
         if keys:  # revocations meanwhile: every key is re-read (cached keys, open sockets)
             self._dispatch(Event("api_key", tuple(keys)))
         if alerts:

@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -136,6 +137,7 @@ async def _live_sync(services: Services, stop: asyncio.Event) -> None:
 def _alert_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.Task[Any]]:
     """Every worker evaluates (an advisory lock picks one per pass) and sends (SKIP LOCKED)."""
     from observatory.alerts.engine import run_alerts
+    from observatory.feeds.webhooks import run_dispatcher
     from observatory.monitoring import gauges
     from observatory.outbox.sender import OutboxPolicy, run_outbox
 
@@ -153,5 +155,15 @@ def _alert_tasks(services: Services, stop: asyncio.Event) -> list[asyncio.Task[A
         asyncio.create_task(
             run_outbox(services.session_factory, stop, poll_s=s.outbox_poll_s, policy=policy),
             name="outbox",
+        ),
+        # Session/run events into the same outbox (the mark row lets one worker at a time).
+        asyncio.create_task(
+            run_dispatcher(
+                services.session_factory,
+                stop,
+                poll_s=s.outbox_poll_s / 2,
+                keep=timedelta(days=s.feed_retention_days),
+            ),
+            name="feed-webhooks",
         ),
     ]

@@ -90,6 +90,8 @@ class Settings:
     outbox_timeout_s: float = 10.0
     outbox_max_attempts: int = 12
     outbox_disable_after: int = 36
+    # Feed log retention: cursors older than this get CURSOR_EXPIRED (re-query, then follow).
+    feed_retention_days: float = 7.0
     # None => /metrics answers 404; else it wants `Authorization: Bearer <key>`.
     metrics_key: str | None = None
     log_format: str = "text"  # text | json
@@ -167,6 +169,7 @@ def load_settings() -> Settings:
         outbox_timeout_s=_float("OUTBOX_TIMEOUT_S", 10.0),
         outbox_max_attempts=_int("OUTBOX_MAX_ATTEMPTS", 12),
         outbox_disable_after=_int("OUTBOX_DISABLE_AFTER", 36),
+        feed_retention_days=_float("FEED_RETENTION_DAYS", 7.0),
         metrics_key=_env("METRICS_KEY"),
         log_format=(_env("LOG_FORMAT", "text") or "text").lower(),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 from observatory.alerts import models as alert_models
 from observatory.db import models as core_models
 from observatory.db import tool_calls as tool_call_models
+from observatory.feeds import models as feed_models
 from observatory.improve import models as improve_models
 from observatory.outbox import models as outbox_models
 from observatory.review import models as review_models
@@ -19,6 +20,7 @@ metadata = core_models.Base.metadata
 __all__ = [
     "alert_models",
     "core_models",
+    "feed_models",
     "improve_models",
     "metadata",
     "outbox_models",

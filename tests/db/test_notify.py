@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
@@ -28,6 +29,17 @@ async def _next(queue: asyncio.Queue[dict[str, object]]) -> dict[str, object]:
 MARK = {"kind": "mark", "ids": []}
 
 
+def _collect(queue: asyncio.Queue[dict[str, object]]) -> Callable[..., None]:
+    """Queue every payload but the feed log's wake-ups (tests/graphql/test_feeds.py covers them)."""
+
+    def on_notify(*args: object) -> None:
+        payload = json.loads(str(args[3]))
+        if payload["kind"] != "feed":
+            queue.put_nowait(payload)
+
+    return on_notify
+
+
 async def _nothing_before_mark(
     conn: asyncpg.Connection, queue: asyncio.Queue[dict[str, object]]
 ) -> None:
@@ -43,7 +55,7 @@ async def test_session_insert_and_review_notify(clean_db: AsyncEngine, db_url: s
     writer = await asyncpg.connect(asyncpg_dsn(db_url))
     marker = await asyncpg.connect(asyncpg_dsn(db_url))
     try:
-        await listener.add_listener(CHANNEL, lambda *args: queue.put_nowait(json.loads(args[3])))
+        await listener.add_listener(CHANNEL, _collect(queue))
         async with writer.transaction():
             source_id = await writer.fetchval(
                 "INSERT INTO sync_sources (name, kind) VALUES ('n', 'openclaw') RETURNING id"

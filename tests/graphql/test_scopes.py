@@ -47,6 +47,7 @@ PROBES: dict[Scope, tuple[str, dict[str, object]]] = {
     Scope.ALERTS_READ: ("{ alertRules { id } }", {}),
     Scope.ALERTS_WRITE: ("{ webhookEndpoints { id } }", {}),
     Scope.AGENTS_WRITE: ('mutation { dismissProposal(id: "999999999") { id } }', {}),
+    Scope.WEBHOOKS_WRITE: ("{ feedWebhooks { id } }", {}),
 }
 # Probes that pass the scope check and then fail for want of a row (not for the scope).
 ALLOWED_ERRORS: dict[Scope, str] = {Scope.AGENTS_WRITE: "NOT_FOUND"}

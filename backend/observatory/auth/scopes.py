@@ -19,6 +19,7 @@ class Scope(StrEnum):
     KEYS_ADMIN = "keys:admin"
     ALERTS_READ = "alerts:read"
     ALERTS_WRITE = "alerts:write"
+    WEBHOOKS_WRITE = "webhooks:write"
 
 
 _VIEWER = frozenset(
@@ -36,6 +37,7 @@ _OPERATOR = _REVIEWER | {
     Scope.SESSIONS_WRITE,
     Scope.ALERTS_WRITE,
     Scope.AGENTS_WRITE,
+    Scope.WEBHOOKS_WRITE,
 }
 _ADMIN = _OPERATOR | {Scope.KEYS_ADMIN}
 

@@ -135,6 +135,9 @@ class _Shape:
 
     per_caller: bool
     snapshot: bool
+    # A resumable feed given ``after:``: each operation replays from its own position, so it
+    # runs alone (without ``after`` a feed starts "now" for every member: shareable).
+    unshared: bool = False
 
 
 class Fanout:
@@ -144,7 +147,7 @@ class Fanout:
         self._schema = schema
         self._groups: dict[Hashable, _Group] = {}
         gql: GraphQLSchema = schema._schema
-        self._per_caller, self._snapshot = _marked_fields(gql)
+        self._per_caller, self._snapshot, self._unshared = _marked_fields(gql)
         self.shape = lru_cache(maxsize=256)(self._shape)
 
     @property
@@ -162,7 +165,7 @@ class Fanout:
         except (TypeError, ValueError):
             return None
         shape = self.shape(operation.query, operation.operation_name)
-        if shape is None:
+        if shape is None or shape.unshared:
             return None
         return (
             operation.query,
@@ -186,6 +189,12 @@ class Fanout:
         return _Shape(
             per_caller=bool(fields & self._per_caller),
             snapshot=bool(roots) and all((root, r) in self._snapshot for r in roots),
+            unshared=any(
+                isinstance(sel, FieldNode)
+                and (root, sel.name.value) in self._unshared
+                and any(arg.name.value == "after" for arg in sel.arguments or ())
+                for sel in op.selection_set.selections
+            ),
         )
 
     async def join(
@@ -322,10 +331,11 @@ def _selected_fields(schema: GraphQLSchema, document: DocumentNode) -> frozenset
 
 def _marked_fields(
     schema: GraphQLSchema,
-) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
-    """Fields whose Strawberry metadata says ``per_caller`` or ``snapshot``."""
+) -> tuple[frozenset[tuple[str, str]], frozenset[tuple[str, str]], frozenset[tuple[str, str]]]:
+    """Fields whose Strawberry metadata says ``per_caller``, ``snapshot`` or ``unshared``."""
     per_caller: set[tuple[str, str]] = set()
     snapshot: set[tuple[str, str]] = set()
+    unshared: set[tuple[str, str]] = set()
     for type_ in schema.type_map.values():
         for name, f in (getattr(type_, "fields", None) or {}).items():
             definition = (getattr(f, "extensions", None) or {}).get("strawberry-definition")
@@ -334,4 +344,6 @@ def _marked_fields(
                 per_caller.add((type_.name, name))
             if metadata.get("snapshot"):
                 snapshot.add((type_.name, name))
-    return frozenset(per_caller), frozenset(snapshot)
+            if metadata.get("unshared"):
+                unshared.add((type_.name, name))
+    return frozenset(per_caller), frozenset(snapshot), frozenset(unshared)

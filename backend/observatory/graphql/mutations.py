@@ -16,6 +16,7 @@ from observatory.graphql.resolvers.improve import ImproveMutation
 from observatory.graphql.resolvers.proposals import ProposalMutation
 from observatory.graphql.resolvers.review_queue import ReviewQueueMutation
 from observatory.graphql.resolvers.sessions import set_archived
+from observatory.graphql.resolvers.webhooks import WebhooksMutation
 from observatory.graphql.types.auth import ApiKey, CreatedApiKey
 from observatory.graphql.types.core import Review, Session
 from observatory.graphql.types.scalars import Role
@@ -24,8 +25,10 @@ from observatory.graphql.types.sync import SyncSourceStatus
 
 @strawberry.type
 # Field order (and so schema.graphql) follows the bases: review queue, improve, alerts,
-# proposals, then these.
-class Mutation(ReviewQueueMutation, ImproveMutation, AlertsMutation, ProposalMutation):
+# proposals, webhooks, then these.
+class Mutation(
+    ReviewQueueMutation, ImproveMutation, AlertsMutation, ProposalMutation, WebhooksMutation
+):
     @scoped_mutation(Scope.REVIEWS_WRITE, description="Review a session (or one of its runs).")
     async def create_review(self, info: Info, input: reviews.CreateReviewInput) -> Review:
         return await reviews.create_review(info, input)

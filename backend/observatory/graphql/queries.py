@@ -33,6 +33,7 @@ from observatory.graphql.resolvers.sessions import (
     list_sessions,
 )
 from observatory.graphql.resolvers.tools import ToolsQuery
+from observatory.graphql.resolvers.webhooks import WebhooksQuery
 from observatory.graphql.types.auth import ApiKey, Viewer
 from observatory.graphql.types.core import (
     Agent,
@@ -59,8 +60,16 @@ To = Annotated[datetime, strawberry.argument(description="Exclusive end.")]
 
 @strawberry.type
 # Field order (and so schema.graphql) follows the bases: review queue, improve, alerts, export,
-# proposals, tools, then these.
-class Query(ReviewQueueQuery, ImproveQuery, AlertsQuery, ExportQuery, ProposalQuery, ToolsQuery):
+# proposals, tools, webhooks, then these.
+class Query(
+    ReviewQueueQuery,
+    ImproveQuery,
+    AlertsQuery,
+    ExportQuery,
+    ProposalQuery,
+    ToolsQuery,
+    WebhooksQuery,
+):
     @scoped(Scope.SESSIONS_READ, description="Who is calling: key name, role and scopes.")
     def me(self, info: Info) -> Viewer:
         c = info.context.caller

@@ -56,6 +56,8 @@ class WebhookEndpoint(Base):
     topics: Mapped[list[str]] = mapped_column(ARRAY(String(50)), server_default="{alerts}")
     # When set, bodies are signed: X-Observatory-Signature: sha256=HMAC(secret, "<ts>.<body>").
     signing_secret: Mapped[str | None] = mapped_column(Text)
+    # Feed topics only (observatory.feeds.webhooks): which sessions/runs, e.g. {"agentIds": [..]}.
+    filter: Mapped[dict[str, Any] | None]
     enabled: Mapped[bool] = mapped_column(Boolean, server_default=text("true"))
     disabled_reason: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -30,6 +30,8 @@ strawberry.enum(EndpointFormat, description="Body shape: generic JSON, Slack or 
 @strawberry.enum(description="Event streams an endpoint can receive.")
 class WebhookTopic(StrEnum):
     ALERTS = "alerts"
+    SESSIONS = "sessions"  # sessionCreated / sessionUpdated events (createFeedWebhook)
+    RUNS = "runs"  # runFinished events
 
 
 @strawberry.type

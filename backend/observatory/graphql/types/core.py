@@ -141,6 +141,11 @@ class Session:
     duration_ms: BigInt | None
     last_run_at: datetime | None
     agent_id: str
+    feed_cursor: str | None = strawberry.field(
+        default=None,
+        description="Position of this event in a live feed (sessionCreated, sessionUpdated): pass it as `after` to "
+        "resume there. Null outside a feed.",
+    )
     _source_id: strawberry.Private[int]
     _latest_review_id: strawberry.Private[int | None]
 
@@ -296,6 +301,11 @@ class Run:
     outcome_preview: str | None
     tool_call_count: int
     tool_error_count: int
+    feed_cursor: str | None = strawberry.field(
+        default=None,
+        description="Position of this event in a live feed (runFinished): pass it as `after` to "
+        "resume there. Null outside a feed.",
+    )
 
     @classmethod
     def from_row(cls, r: models.Run) -> Run:
