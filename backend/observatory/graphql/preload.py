@@ -37,7 +37,8 @@ def _children(selections: Iterable[Selection], name: str) -> list[Selection]:
 
 def node_selections(info: Info) -> list[Selection]:
     """What the current connection field selects on ``edges { node { … } }``."""
-    return _children(_children(info.selected_fields, "edges"), "node")
+    connection = [c for f in info.selected_fields for c in f.selections]
+    return _children(_children(connection, "edges"), "node")
 
 
 async def preload_sessions(info: Info, sessions: Sequence[Session]) -> None:
