@@ -2,23 +2,55 @@
 
 Per row, an async relation resolver costs a coroutine, Strawberry's async wrapper and a task in
 graphql-core's gather: on the 50-row sessions page (agent + metrics + latest review + its
-author) that was ~200 coroutines and about half the GraphQL time (bench/README.md). Here each
-selected relation is loaded for the whole page with ``load_many`` on the request's dataloaders,
-so the SQL is the same batched statements as before (tests/graphql/test_statement_count.py),
-and the rows get the results as plain values that their resolvers return as they are.
+author) that was ~200 coroutines per page and the largest part of the GraphQL time
+(bench/README.md). Here each selected relation is loaded for the whole page with ``load_many``
+on the request's dataloaders, so the SQL is the same batched statements as before
+(tests/graphql/test_statement_count.py), and each row keeps the results in ``_preloaded``.
+``serve_preloaded`` puts a plain function in front of those fields' resolvers that returns a
+preloaded value as it is (no Strawberry wrapper, no coroutine) and otherwise calls the field's
+own resolver, permission extension included.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from strawberry.types import Info
 from strawberry.types.nodes import FragmentSpread, InlineFragment, SelectedField, Selection
 
+from graphql import GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 from observatory.auth.scopes import Scope
 from observatory.graphql.types.core import Agent, Review, Session
+
+# The fields a list page may preload, by GraphQL type (also the keys of ``_preloaded``).
+# ``latestReview`` is preloaded only for callers with its scope (reviews:read), so a preloaded
+# value has passed the field's permission; without it the field's own check answers FORBIDDEN.
+PRELOADABLE = {"Session": ("agent", "metrics", "latestReview"), "Review": ("createdBy",)}
+
+
+def serve_preloaded(schema: GraphQLSchema) -> None:
+    """Answer ``PRELOADABLE`` fields from ``_preloaded`` when a page filled it."""
+    for type_name, names in PRELOADABLE.items():
+        gql_type = schema.type_map[type_name]
+        assert isinstance(gql_type, GraphQLObjectType)
+        for name in names:
+            field = gql_type.fields[name]
+            assert field.resolve is not None
+            field.resolve = _preloaded_first(name, field.resolve)
+
+
+def _preloaded_first(name: str, resolve: Callable[..., Any]) -> Callable[..., Any]:
+    def resolver(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+        preloaded = source._preloaded
+        if preloaded is not None and name in preloaded:
+            return preloaded[name]
+        return resolve(source, info, **kwargs)
+
+    # Strawberry marks its resolvers; field extensions and tracing read the mark.
+    resolver._is_default = getattr(resolve, "_is_default", False)  # type: ignore[attr-defined]
+    return resolver
 
 
 def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
@@ -68,19 +100,22 @@ async def preload_sessions(info: Info, sessions: Sequence[Session]) -> None:
             i: Review.from_row(r) if r else None
             for i, r in zip(review_ids, loaded["latest_review"], strict=True)
         }
-        author_ids = [r._created_by_key_id for r in reviews.values() if r is not None]
-        if author_ids and "createdBy" in {f.name for f in _fields(_children(node, "latestReview"))}:
-            authors = await loaders.key_name.load_many(author_ids)
-            for review, author in zip(
-                (r for r in reviews.values() if r is not None), authors, strict=True
-            ):
-                review._preloaded = {"created_by": author}
+        written = [r for r in reviews.values() if r is not None]
+        if "createdBy" in {f.name for f in _fields(_children(node, "latestReview"))}:
+            # System/AI reviews have no author key: null, as the field's resolver answers.
+            key_ids = [r._created_by_key_id for r in written if r._created_by_key_id is not None]
+            authors = dict(zip(key_ids, await loaders.key_name.load_many(key_ids), strict=True))
+            for review in written:
+                key_id = review._created_by_key_id
+                review._preloaded = {"createdBy": None if key_id is None else authors[key_id]}
     for i, session in enumerate(sessions):
         preloaded: dict[str, Any] = {}
         if "agent" in loaded:
             preloaded["agent"] = Agent.from_row(loaded["agent"][i])
         if "metrics" in loaded:
-            preloaded["metrics"] = loaded["metrics"][i]
-        if "latest_review" in loaded and session._latest_review_id is not None:
-            preloaded["latest_review"] = reviews[session._latest_review_id]
+            preloaded["metrics"] = session.metrics_of(loaded["metrics"][i])
+        if "latest_review" in loaded:
+            preloaded["latestReview"] = (
+                None if session._latest_review_id is None else reviews[session._latest_review_id]
+            )
         session._preloaded = preloaded

@@ -1,15 +1,12 @@
 """The relation-heavy core types: Agent, Session, Run, Message, Review.
 
 Scalar fields are copied from the row when the object is built; every relation goes through a
-per-request dataloader (``info.context.loaders``). A list page may preload a relation for all
-its rows at once (``graphql/preload.py``, through the same loaders); such a relation's resolver
-is a plain function that returns the preloaded value, else the loader's awaitable, so a
-preloaded page completes without a coroutine per row.
+per-request dataloader (``info.context.loaders``), unless a list page preloaded it for all its
+rows (``_preloaded``, filled and read by ``graphql/preload.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -147,7 +144,7 @@ class Session:
     agent_id: str
     _source_id: strawberry.Private[int]
     _latest_review_id: strawberry.Private[int | None]
-    # Relations preloaded for a whole page: "agent", "metrics", "latest_review" (absent: load).
+    # Relations a list page preloaded, by field name ("agent", "metrics", "latestReview").
     _preloaded: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
@@ -182,13 +179,8 @@ class Session:
             _latest_review_id=row.latest_review_id,
         )
 
-    @strawberry.field(graphql_type=Agent)
-    def agent(self, info: Info) -> Agent | Awaitable[Agent]:
-        if self._preloaded is not None and "agent" in self._preloaded:
-            return self._preloaded["agent"]
-        return self._load_agent(info)
-
-    async def _load_agent(self, info: Info) -> Agent:
+    @strawberry.field
+    async def agent(self, info: Info) -> Agent:
         return Agent.from_row(await info.context.loaders.agent.load(self.agent_id))
 
     @strawberry.field(description="Name of the sync source this session came from.")
@@ -211,17 +203,12 @@ class Session:
     async def child_count(self, info: Info) -> int:
         return int(await info.context.loaders.child_count.load((self._source_id, self.key)))
 
-    @strawberry.field(graphql_type=SessionMetrics)
-    def metrics(self, info: Info) -> SessionMetrics | Awaitable[SessionMetrics]:
-        if self._preloaded is not None and "metrics" in self._preloaded:
-            return self.metrics_of(self._preloaded["metrics"])
-        return self._load_metrics(info)
-
-    async def _load_metrics(self, info: Info) -> SessionMetrics:
+    @strawberry.field
+    async def metrics(self, info: Info) -> SessionMetrics:
         return self.metrics_of(await info.context.loaders.session_metrics.load(int(self.id)))
 
     def metrics_of(self, row: Any) -> SessionMetrics:
-        """The metrics from the ``session_metrics`` loader's row (None: no runs)."""
+        """The metrics from a ``session_metrics`` loader row (None: the session has no runs)."""
         ttc = _ms(self.started_at, self.ended_at)
         if row is None:
             return SessionMetrics(
@@ -282,20 +269,11 @@ class Session:
         rows = await info.context.loaders.reviews_by_session.load(int(self.id))
         return [Review.from_row(r) for r in rows]
 
-    @scoped(
-        Scope.REVIEWS_READ,
-        description="The latest human review, else the latest AI review.",
-        graphql_type=Annotated["Review", strawberry.lazy(__name__)] | None,  # defined below
-    )
-    def latest_review(self, info: Info) -> Review | Awaitable[Review | None] | None:
+    @scoped(Scope.REVIEWS_READ, description="The latest human review, else the latest AI review.")
+    async def latest_review(self, info: Info) -> Review | None:
         if self._latest_review_id is None:
             return None
-        if self._preloaded is not None and "latest_review" in self._preloaded:
-            return self._preloaded["latest_review"]
-        return self._load_latest_review(info, self._latest_review_id)
-
-    async def _load_latest_review(self, info: Info, review_id: int) -> Review | None:
-        row = await info.context.loaders.review.load(review_id)
+        row = await info.context.loaders.review.load(self._latest_review_id)
         return Review.from_row(row) if row else None
 
 
@@ -480,7 +458,7 @@ class Review:
     created_at: datetime
     updated_at: datetime
     _created_by_key_id: strawberry.Private[int | None]
-    # Relations preloaded for a whole page: "created_by" (absent: load).
+    # Relations a list page preloaded, by field name ("createdBy").
     _preloaded: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
@@ -505,16 +483,11 @@ class Review:
             _created_by_key_id=r.created_by_api_key_id,
         )
 
-    @strawberry.field(
-        description="Name of the API key that wrote the review (null: system/AI).",
-        graphql_type=str | None,
-    )
-    def created_by(self, info: Info) -> str | Awaitable[str | None] | None:
+    @strawberry.field(description="Name of the API key that wrote the review (null: system/AI).")
+    async def created_by(self, info: Info) -> str | None:
         if self._created_by_key_id is None:
             return None
-        if self._preloaded is not None and "created_by" in self._preloaded:
-            return self._preloaded["created_by"]
-        return info.context.loaders.key_name.load(self._created_by_key_id)
+        return await info.context.loaders.key_name.load(self._created_by_key_id)
 
     # per_caller: shared subscription runs (graphql/fanout.py) group by caller key when selected.
     @strawberry.field(
