@@ -1,11 +1,14 @@
-# ruff: noqa: ASYNC220, ASYNC221, RUF001
+# ruff: noqa: ASYNC221, RUF001
 """API benchmark: GraphQL on one uvicorn worker beside raw asyncpg SQL for the same data.
 
     python bench/bench_api.py --database-url postgresql+asyncpg://postgres@127.0.0.1:5432/obs_bench \
-        [--load] [--requests 300]
+        [--load] [--requests 300] [--before-src /tmp/before/backend]
 
 --load fills an empty database with the demo loader (100k sessions / 2M runs) first.
-Reports medians/p99 and ratios measured side by side in one run.
+Reports medians/p99 and ratios measured side by side in one run: the GraphQL request and the
+raw SQL alternate request by request, so load from other processes hits both alike.
+--before-src starts a second server from another checkout's backend/ (e.g. `git archive main
+backend | tar -x -C /tmp/before`) and interleaves it too, for before/after figures in one run.
 """
 
 from __future__ import annotations
@@ -86,6 +89,24 @@ async def timed(n: int, fn: Callable[[], Awaitable[object]]) -> list[float]:
     return out
 
 
+async def side_by_side(
+    n: int, fns: dict[str, Callable[[], Awaitable[object]]]
+) -> dict[str, list[float]]:
+    """Each of ``fns`` n times, alternating (the first one rotates), so a burst of load from
+    elsewhere on the machine lands on all of them alike."""
+    for fn in fns.values():
+        for _ in range(min(20, n)):
+            await fn()  # warm-up
+    out: dict[str, list[float]] = {name: [] for name in fns}
+    names = list(fns)
+    for i in range(n):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            t = time.perf_counter()
+            await fns[name]()
+            out[name].append((time.perf_counter() - t) * 1000)
+    return out
+
+
 async def throughput(
     seconds: float, concurrency: int, fn: Callable[[], Awaitable[object]]
 ) -> float:
@@ -133,6 +154,7 @@ async def main() -> None:
                    "postgresql+asyncpg://postgres@127.0.0.1:5432/obs_bench"))  # fmt: skip
     p.add_argument("--load", action="store_true")
     p.add_argument("--requests", type=int, default=300)
+    p.add_argument("--before-src", type=Path, help="another checkout's backend/ to compare")
     args = p.parse_args()
     dsn = asyncpg_dsn(args.database_url)
     env = {
@@ -159,29 +181,40 @@ async def main() -> None:
     end = await conn.fetchval("SELECT date_trunc('day', max(started_at)) FROM runs")
     start = end - timedelta(days=30)
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "observatory.app:create_app", "--factory", "--port", str(port),
-         "--workers", "1", "--log-level", "warning", "--no-access-log"],
-        env=env,
-    )  # fmt: skip
+    def start_server(pythonpath: Path | None) -> tuple[subprocess.Popen[bytes], int]:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        extra = {"PYTHONPATH": str(pythonpath)} if pythonpath else {}
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "observatory.app:create_app", "--factory", "--port", str(port),
+             "--workers", "1", "--log-level", "warning", "--no-access-log"],
+            env={**env, **extra},
+        )  # fmt: skip
+        return server, port
+
+    server, port = start_server(None)
+    before = start_server(args.before_src) if args.before_src else None
     try:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30,
-                                     headers={"Authorization": f"Bearer {secret}"}) as client:  # fmt: skip
-            for _ in range(100):
-                try:
-                    if (await client.get("/readyz")).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.2)
+                                     headers={"Authorization": f"Bearer {secret}"}) as client, \
+                   httpx.AsyncClient(base_url=f"http://127.0.0.1:{before[1] if before else port}",
+                                     timeout=30, headers={"Authorization": f"Bearer {secret}"}) as old:  # fmt: skip
+            for c in (client, old):
+                for _ in range(100):
+                    try:
+                        if (await c.get("/readyz")).status_code == 200:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    await asyncio.sleep(0.2)
 
-            async def gql(query: str, variables: dict[str, object] | None = None) -> None:
-                r = await client.post(
-                    "/graphql", json={"query": query, "variables": variables or {}}
-                )
+            async def gql(
+                query: str,
+                variables: dict[str, object] | None = None,
+                on: httpx.AsyncClient = client,
+            ) -> None:
+                r = await on.post("/graphql", json={"query": query, "variables": variables or {}})
                 body = r.json()
                 assert "errors" not in body, body
 
@@ -195,8 +228,13 @@ async def main() -> None:
 
             variables = {"f": start.isoformat(), "t": end.isoformat()}
             n = args.requests
-            page_gql = await timed(n, lambda: gql(PAGE))
-            page_raw = await timed(n, raw_page)
+            page_fns: dict[str, Callable[[], Awaitable[object]]] = {
+                "gql": lambda: gql(PAGE), "raw": raw_page,
+            }  # fmt: skip
+            if before:
+                page_fns["before"] = lambda: gql(PAGE, on=old)
+            page = await side_by_side(n, page_fns)
+            page_gql, page_raw = page["gql"], page["raw"]
             series_gql = await timed(max(50, n // 3), lambda: gql(SERIES, variables))
 
             async def raw_series() -> None:
@@ -206,8 +244,10 @@ async def main() -> None:
             series_raw = await timed(max(50, n // 3), raw_series)
             trivial_gql, trivial_raw = await trivial_throughput(port, dsn)
     finally:
-        server.terminate()
-        server.wait(10)
+        for proc in (server, before[0] if before else None):
+            if proc:
+                proc.terminate()
+                proc.wait(10)
         await conn.execute("DELETE FROM api_keys WHERE name = 'bench'")
         await conn.close()
 
@@ -218,6 +258,17 @@ async def main() -> None:
             statistics.median(page_raw),
         ),
         ("sessions page (50 rows, nested) p99 ms", pct(page_gql, 0.99), pct(page_raw, 0.99)),
+    ]
+    if "before" in page:
+        rows += [
+            (
+                "sessions page p50 ms, --before-src server",
+                statistics.median(page["before"]),
+                statistics.median(page_raw),
+            ),
+            ("sessions page p99 ms, --before-src server", pct(page["before"], 0.99), pct(page_raw, 0.99)),
+        ]  # fmt: skip
+    rows += [
         (
             "metricSeries 30 d by agent per day p50 ms",
             statistics.median(series_gql),

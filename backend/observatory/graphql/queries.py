@@ -13,6 +13,7 @@ from observatory.db.models import ApiKey as ApiKeyRow
 from observatory.db.models import SyncSource
 from observatory.graphql.pagination import parse_id
 from observatory.graphql.permissions import scoped
+from observatory.graphql.preload import preload_sessions
 from observatory.graphql.resolvers import metrics as metric_resolvers
 from observatory.graphql.resolvers.alerts import AlertsQuery
 from observatory.graphql.resolvers.exports import ExportQuery
@@ -90,7 +91,9 @@ class Query(
         after: str | None = None,
     ) -> SessionConnection:
         page = await list_sessions(info, filter, order_by, first, after)
-        return SessionConnection.of(page, Session.from_row)
+        connection = SessionConnection.of(page, Session.from_row)
+        await preload_sessions(info, [e.node for e in connection.edges])
+        return connection
 
     @scoped(Scope.SESSIONS_READ, description="One session by id or by key.")
     async def session(

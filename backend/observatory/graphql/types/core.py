@@ -1,14 +1,15 @@
 """The relation-heavy core types: Agent, Session, Run, Message, Review.
 
 Scalar fields are copied from the row when the object is built; every relation goes through a
-per-request dataloader (``info.context.loaders``).
+per-request dataloader (``info.context.loaders``), unless a list page preloaded it for all its
+rows (``_preloaded``, filled and read by ``graphql/preload.py``).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -148,6 +149,8 @@ class Session:
     )
     _source_id: strawberry.Private[int]
     _latest_review_id: strawberry.Private[int | None]
+    # Relations a list page preloaded, by field name ("agent", "metrics", "latestReview").
+    _preloaded: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
     def from_row(cls, row: models.Session) -> Session:
@@ -207,7 +210,10 @@ class Session:
 
     @strawberry.field
     async def metrics(self, info: Info) -> SessionMetrics:
-        row = await info.context.loaders.session_metrics.load(int(self.id))
+        return self.metrics_of(await info.context.loaders.session_metrics.load(int(self.id)))
+
+    def metrics_of(self, row: Any) -> SessionMetrics:
+        """The metrics from a ``session_metrics`` loader row (None: the session has no runs)."""
         ttc = _ms(self.started_at, self.ended_at)
         if row is None:
             return SessionMetrics(
@@ -462,6 +468,8 @@ class Review:
     created_at: datetime
     updated_at: datetime
     _created_by_key_id: strawberry.Private[int | None]
+    # Relations a list page preloaded, by field name ("createdBy").
+    _preloaded: strawberry.Private[dict[str, Any] | None] = None
 
     @classmethod
     def from_row(cls, r: models.Review) -> Review:
