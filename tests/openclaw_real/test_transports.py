@@ -1,10 +1,8 @@
 """Store and gateway transports against the real OpenClaw: same sessions, runs and totals.
 
 The truth is what OpenClaw itself wrote (its SQLite stores) and reported (``sessions.list``,
-``sessions.usage``). Main sessions hold the hidden heartbeat turns; their run-level checks on
-the gateway side are expected to fail until the gateway heartbeat-merge fix (issue 9, item 2)
-lands: the gateway history hides heartbeat turns and two back-to-back polls are rebuilt as
-ONE run carrying both polls' tokens.
+``sessions.usage``). Main sessions hold the heartbeat turns the gateway history hides; the
+gateway transport rebuilds them, one run per poll, from ``sessions.usage.timeseries``/``logs``.
 """
 
 from __future__ import annotations
@@ -21,11 +19,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.openclaw
 
-HEARTBEAT_MERGE = pytest.mark.xfail(
-    strict=False,
-    reason="known bug (issue 9 item 2): the gateway transport merges back-to-back hidden "
-    "heartbeat turns of a main session into one run",
-)
 # RUN_COLS in tests/sync/sync_helpers.py
 KEY, RUN_ID, TRIGGER, STARTED, FINISHED = 0, 1, 3, 5, 6
 TOKENS = slice(9, 14)  # input, output, cache read, cache write, cost
@@ -122,7 +115,6 @@ def test_store_heartbeat_runs_equal_polls(real_run: RealRun) -> None:
         assert len(beats) == real_run.polls[key] >= 2, (key, beats)
 
 
-@HEARTBEAT_MERGE
 def test_gateway_heartbeat_runs_equal_polls(real_run: RealRun) -> None:
     runs = _runs(real_run.gateway.rows)
     for key in sorted(_main(real_run)):
@@ -138,7 +130,6 @@ def test_run_boundaries_identical_outside_main_sessions(real_run: RealRun) -> No
         assert _boundaries(gateway[key]) == _boundaries(store[key]), key
 
 
-@HEARTBEAT_MERGE
 def test_run_boundaries_identical_in_main_sessions(real_run: RealRun) -> None:
     store, gateway = _runs(real_run.store.rows), _runs(real_run.gateway.rows)
     for key in sorted(_main(real_run)):
