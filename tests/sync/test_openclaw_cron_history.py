@@ -31,7 +31,9 @@ def _history_events() -> list[Any]:
 
 
 def _store_events() -> list[Any]:
-    return [parse_event(event, seq) for seq, event in enumerate(_load("store.events.rex-cron.json"))]
+    return [
+        parse_event(event, seq) for seq, event in enumerate(_load("store.events.rex-cron.json"))
+    ]
 
 
 def test_the_forwarded_prompt_is_the_runs_user_prompt() -> None:

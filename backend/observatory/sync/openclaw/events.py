@@ -364,8 +364,8 @@ def _as_written(item: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
     if item.get("role") != "assistant" or not (key and key.endswith(":user")):
         return item
     restored = dict(item, role="user")
-    for field in ("senderLabel", "senderSession"):
-        restored.pop(field, None)
+    for display_only in ("senderLabel", "senderSession"):
+        restored.pop(display_only, None)
     prefix = _str(_obj(item.get("provenance")).get("sourcePromptPrefix"))
     content = item.get("content")
     if prefix and isinstance(content, str) and not content.startswith(prefix):
