@@ -49,9 +49,10 @@ HIDDEN_RUN_PREFIX = "hidden:"
 # and the row limit raised from its default of 50 to the listing's size.
 USAGE_PARAMS: dict[str, Any] = {"agentScope": "all", "range": "all"}
 # The first ``sessions.usage`` after activity answers from a cold cache (``cacheStatus.status``
-# ``refreshing``, stale counts) and refreshes behind it; the real 2026.9.6 gateway was fresh
-# within ~1-3 s on a loaded 2-core machine. Past this wait the summary is not used at all and
-# every session is checked against its timeseries instead (slower, never loses a hidden run).
+# ``refreshing``, stale counts) and refreshes behind it. Stale counts would skip the hidden-turn
+# check and lose heartbeat runs, so a non-fresh answer is asked again for up to this long, then
+# not used at all: every session is checked against its timeseries instead (one more call per
+# changed session, never a lost run).
 USAGE_FRESH_WAIT_S = 10.0
 USAGE_RETRY_S = 0.5
 
