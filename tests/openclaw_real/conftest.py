@@ -26,6 +26,7 @@ from tests.conftest import migrated_database
 from tests.sync.sync_helpers import add_source, snapshot
 
 from observatory.db.engine import make_engine
+from observatory.settings import load_settings
 from observatory.sync.circuit import Policy
 from observatory.sync.openclaw.gateway import GatewayRpc
 from observatory.sync.runner import SyncReport, sync_once
@@ -77,7 +78,7 @@ async def _sync(kind: str, config: dict[str, Any]) -> Synced:
             await add_source(engine, kind, config, kind=kind)
             started = time.monotonic()
             report = await sync_once(
-                engine, policy=POLICY, clock=lambda: datetime.now(UTC), force=True
+                engine, load_settings(), policy=POLICY, clock=lambda: datetime.now(UTC), force=True
             )
             seconds = time.monotonic() - started
             return Synced(report, await snapshot(engine), seconds)

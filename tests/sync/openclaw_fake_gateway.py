@@ -34,6 +34,24 @@ ALLOWED_FILES = frozenset(
      "MEMORY.md"}
 )  # fmt: skip
 MAIN_KEY = "agent:sofia:main"
+COLD_STATUS: dict[str, Any] = json.loads(
+    (
+        Path(__file__).resolve().parents[1]
+        / "fixtures/openclaw/real/gateway/sessions.usage.cold.json"
+    ).read_text()
+)["response"]["payload"]["cacheStatus"]
+
+
+def stale_usage(usage: dict[str, Any]) -> dict[str, Any]:
+    """``usage`` as a cold cache answers it: status ``refreshing``, counts from before the
+    latest activity (here: no assistant messages at all)."""
+    stale = copy.deepcopy(usage)
+    stale["cacheStatus"] = dict(COLD_STATUS)
+    for entry in stale.get("sessions") or []:
+        counts = (entry.get("usage") or {}).get("messageCounts")
+        if isinstance(counts, dict):
+            counts["assistant"] = 0
+    return stale
 
 
 @dataclass
@@ -45,6 +63,9 @@ class Faults:
     ws_reject_token: bool = False
     ws_drop_on_list_offset: bool = False  # close the socket when a later list page is asked
     rpc_delay: float = 0.0
+    # The first this-many ``sessions.usage`` calls answer like the real gateway's cold cache
+    # (recorded ``real/gateway/sessions.usage.cold.json``: status ``refreshing``, stale counts).
+    usage_cold_answers: int = 0
 
 
 @dataclass
@@ -206,6 +227,7 @@ class FakeGateway:
     token: str = TOKEN
     faults: Faults = field(default_factory=Faults)
     calls: list[str] = field(default_factory=list)
+    params: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     history_requests: int = 0
     subscribers: list[WebSocket] = field(default_factory=list)
     subscribed: asyncio.Event = field(default_factory=asyncio.Event)
@@ -262,6 +284,7 @@ class FakeGateway:
             while True:
                 req = await websocket.receive_json()
                 self.calls.append(req.get("method"))
+                self.params.append((req.get("method"), dict(req.get("params") or {})))
                 if self.faults.rpc_delay:
                     await asyncio.sleep(self.faults.rpc_delay)
                 params = req.get("params") or {}
@@ -309,6 +332,9 @@ class FakeGateway:
             payload = {"session": row} if row is not None else None
         elif method == "sessions.usage":
             payload = rec.usage
+            if self.faults.usage_cold_answers > 0:
+                self.faults.usage_cold_answers -= 1
+                payload = stale_usage(rec.usage)
         elif method == "sessions.usage.timeseries":
             payload = rec.timeseries.get(params.get("key"))
         elif method == "sessions.usage.logs":

@@ -313,3 +313,54 @@ async def test_live_session_grows_across_passes(
     row.update(final_row)
     assert (await sync(engine, Clock(), force=True, names=["live"])).ok
     assert await snapshot(engine, src) == reference
+
+
+async def test_usage_asks_for_every_agent(
+    clean_db: AsyncEngine, gateway: tuple[FakeGateway, str]
+) -> None:
+    # Without agentScope "all" the real gateway covers only its default agent (recorded
+    # real/gateway/sessions.usage.json): the other agents' hidden turns would go unchecked.
+    fake, url = gateway
+    await add_source(clean_db, "gw", gateway_config(url))
+    assert (await sync(clean_db, Clock(), force=True)).ok
+    asked = [p for method, p in fake.params if method == "sessions.usage"]
+    assert asked, fake.calls
+    for params in asked:
+        assert params["agentScope"] == "all" and params["range"] == "all"
+        assert params["limit"] >= len(fake.recorded.sessions_list["sessions"])
+
+
+@pytest.mark.parametrize("cold_answers", [2, 1_000])
+async def test_a_cold_usage_cache_loses_no_run(
+    clean_db: AsyncEngine,
+    fixtures_dir: Path,
+    gateway: tuple[FakeGateway, str],
+    monkeypatch: pytest.MonkeyPatch,
+    cold_answers: int,
+) -> None:
+    # The first sessions.usage after activity answers "refreshing" with stale (here: no)
+    # numbers. Briefly cold: wait for the fresh answer. Cold for good: check every session's
+    # timeseries instead. Either way the runs equal those of a warm cache.
+    from observatory.sync.openclaw import remote
+
+    monkeypatch.setattr(remote, "USAGE_FRESH_WAIT_S", 0.3)
+    monkeypatch.setattr(remote, "USAGE_RETRY_S", 0.05)
+    fake, url = gateway
+    warm = await add_source(clean_db, "warm", gateway_config(url))
+    assert (await sync(clean_db, Clock(), force=True)).ok
+    fake.faults.usage_cold_answers = cold_answers
+    cold = await add_source(clean_db, "cold", gateway_config(url))
+    async with clean_db.begin() as conn:
+        await conn.execute(
+            text("UPDATE sync_sources SET enabled = false WHERE id = :id"), {"id": warm}
+        )
+    before = len(fake.calls)
+    assert (await sync(clean_db, Clock(), force=True)).ok
+    usage_calls = fake.calls[before:].count("sessions.usage")
+    if cold_answers == 2:
+        assert usage_calls == 3  # two cold answers, then the fresh one
+    else:
+        assert usage_calls >= 2
+    a, b = await snapshot(clean_db, warm), await snapshot(clean_db, cold)
+    assert a["runs"], "the warm sync made no runs"
+    assert [r[:1] + r[2:] for r in b["runs"]] == [r[:1] + r[2:] for r in a["runs"]]

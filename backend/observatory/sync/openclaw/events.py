@@ -346,5 +346,28 @@ def event_from_history_item(item: dict[str, Any]) -> tuple[int, dict[str, Any]] 
         "id": event_id,
         "parentId": None,
         "timestamp": meta.get("recordTimestampMs"),
-        "message": item,
+        "message": _as_written(item, meta),
     }
+
+
+def _as_written(item: dict[str, Any], meta: dict[str, Any]) -> dict[str, Any]:
+    """Undo the history's display rewrite of forwarded prompts.
+
+    The 2026.9.6 history shows a prompt that another session forwarded (a cron run's prompt,
+    recorded in ``real/gateway/http.history.rex-cron.json``) as role ``assistant`` with
+    ``senderLabel`` "Forwarded from ...", and strips its ``provenance.sourcePromptPrefix``; the
+    transcript has it as the run's ``user`` prompt. Read as an assistant entry it would open a
+    run of its own, without tokens, before the run that answers it. Its ``:user`` idempotency
+    key (the same convention derive.py relies on) marks it as the prompt it is.
+    """
+    key = _str(meta.get("idempotencyKey")) or _str(item.get("idempotencyKey"))
+    if item.get("role") != "assistant" or not (key and key.endswith(":user")):
+        return item
+    restored = dict(item, role="user")
+    for display_only in ("senderLabel", "senderSession"):
+        restored.pop(display_only, None)
+    prefix = _str(_obj(item.get("provenance")).get("sourcePromptPrefix"))
+    content = item.get("content")
+    if prefix and isinstance(content, str) and not content.startswith(prefix):
+        restored["content"] = f"{prefix} {content}"
+    return restored

@@ -11,7 +11,9 @@ transcript numbering; when a store transport is available it is preferred for th
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Collection, Mapping
 from datetime import datetime
 from typing import Any
@@ -42,6 +44,17 @@ from observatory.sync.source import (
 
 log = logging.getLogger(__name__)
 HIDDEN_RUN_PREFIX = "hidden:"
+# ``sessions.usage`` params: every agent's sessions (without ``agentScope`` the gateway covers
+# only its default agent), all time (the default 30-day window undercounts older sessions' calls)
+# and the row limit raised from its default of 50 to the listing's size.
+USAGE_PARAMS: dict[str, Any] = {"agentScope": "all", "range": "all"}
+# The first ``sessions.usage`` after activity answers from a cold cache (``cacheStatus.status``
+# ``refreshing``, stale counts) and refreshes behind it. Stale counts would skip the hidden-turn
+# check and lose heartbeat runs, so a non-fresh answer is asked again for up to this long, then
+# not used at all: every session is checked against its timeseries instead (one more call per
+# changed session, never a lost run).
+USAGE_FRESH_WAIT_S = 10.0
+USAGE_RETRY_S = 0.5
 
 
 class GatewaySource:
@@ -139,7 +152,7 @@ class GatewaySource:
             more, complete = await self._list_once()
             rows.update(more)
         self.listing_complete = complete
-        self._usage = await self._usage_by_key()
+        self._usage = await self._usage_by_key(len(rows))
         return self._records(rows)
 
     def changes(self) -> AsyncIterator[Change]:
@@ -163,13 +176,24 @@ class GatewaySource:
             )
         return records
 
-    async def _usage_by_key(self) -> dict[str, dict[str, Any]]:
-        try:
-            payload = await (await self._client()).call("sessions.usage", {})
-        except RpcError as exc:
-            # Optional: without it every changed session is checked for hidden turns.
-            log.info("sessions.usage unavailable (%s); checking timeseries per session", exc)
-            return {}
+    async def _usage_by_key(self, sessions: int) -> dict[str, dict[str, Any]]:
+        """Per-session usage summaries, or {} when no fresh summary is to be had."""
+        params = {**USAGE_PARAMS, "limit": max(sessions, 1)}
+        deadline = time.monotonic() + USAGE_FRESH_WAIT_S
+        while True:
+            try:
+                payload = await (await self._client()).call("sessions.usage", params)
+            except RpcError as exc:
+                # Optional: without it every changed session is checked for hidden turns.
+                log.info("sessions.usage unavailable (%s); checking timeseries per session", exc)
+                return {}
+            status = ((payload or {}).get("cacheStatus") or {}).get("status")
+            if status in (None, "fresh"):
+                break
+            if time.monotonic() >= deadline:
+                log.info("sessions.usage still %s; checking timeseries per session", status)
+                return {}
+            await asyncio.sleep(USAGE_RETRY_S)
         out = {}
         for entry in (payload or {}).get("sessions") or []:
             if isinstance(entry, dict) and isinstance(entry.get("key"), str):
