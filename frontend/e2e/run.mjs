@@ -359,15 +359,19 @@ test('trust: a null-cost agent shows "—" in the cost tooltip (never $0); rates
   await page.goto(`${ctx.base}/dashboard?period=7d`);
   const chart = page.locator('[data-testid=chart-cost][data-state=ready]');
   await chart.locator('canvas').waitFor();
-  await page.waitForTimeout(300); // let the first (animated) paint settle before hovering
+  // Let the first (animated) paint land before hovering: wait for a painted chart, not a delay.
+  await waitFor(async () => (await canvasPixels('[data-testid=chart-cost]')) > 2000, 5000, 'the cost chart painted');
   const bounds = await chart.boundingBox();
   assert.ok(bounds, 'cost chart on screen');
   // Hover across the plot until the axis tooltip lists Orion, whose provider reports no cost.
   let tip = '';
   for (let x = 0.3; x <= 0.95 && !/Orion/.test(tip); x += 0.1) {
     await page.mouse.move(bounds.x + bounds.width * x, bounds.y + bounds.height * 0.6);
-    await page.waitForTimeout(150);
-    tip = (await chart.locator('div').filter({ hasText: /Orion/ }).last().innerText().catch(() => '')).trim();
+    // The tooltip follows the pointer; at a point without Orion it never names it, so each
+    // point gets a bounded wait for that condition before the pointer moves on.
+    const named = chart.locator('div').filter({ hasText: /Orion/ }).last();
+    await named.waitFor({ timeout: 1000 }).catch(() => undefined);
+    tip = (await named.innerText().catch(() => '')).trim();
   }
   assert.match(tip, /Orion \(local\)/, `tooltip names agents by display name: ${tip}`);
   const orion = tip.split('\n').find((l) => /Orion/.test(l)) ?? '';
