@@ -146,7 +146,7 @@ async def test_unshared_when_switched_off(demo_db: str, keys: dict[str, str]) ->
             a = await _open(url, keys["viewer"], gens)
             await a.subscribe("1", CREATED, {"f": {"agentIds": ["atlas"]}})
             hub = app.state.services.events
-            await until(lambda: hub.subscriber_count == 1, what="the subscription listening")
+            await until(lambda: hub.listening("session_created") == 1, what="the feed listening")
             sid = await insert_session(demo_db, f"agent:atlas:subagent:{uuid.uuid4()}", "atlas")
             assert (await a.next())["payload"]["data"]["sessionCreated"]["id"] == str(sid)
             assert view.fanout.group_count == 0

@@ -66,14 +66,21 @@ async def insert_session(db_url: str, key: str, agent: str = "sofia") -> int:
         await conn.close()
 
 
+SESSION_FEEDS = ("session_created", "session_updated")
+
+
+def _feeds(hub: EventHub) -> int:
+    return sum(hub.listening(kind) for kind in SESSION_FEEDS)
+
+
 async def _quiet(hub: EventHub) -> None:
-    """No feed of an earlier test is still listening (its socket closes asynchronously)."""
-    await until(lambda: hub.subscriber_count == 0, what="no live feed")
+    """No session feed of an earlier test is still listening (its socket closes asynchronously)."""
+    await until(lambda: _feeds(hub) == 0, what="no session feed")
 
 
 async def _listening(hub: EventHub) -> None:
     """graphql-transport-ws does not acknowledge a subscribe: wait until its feed listens."""
-    await until(lambda: hub.subscriber_count == 1, what="the subscription listening")
+    await until(lambda: _feeds(hub) == 1, what="the session feed listening")
 
 
 CREATED = (
