@@ -66,7 +66,7 @@ async def insert_session(db_url: str, key: str, agent: str = "sofia") -> int:
         await conn.close()
 
 
-SESSION_FEEDS = ("session_created", "session_updated")
+SESSION_FEEDS = ("feed",)  # sessionCreated/sessionUpdated follow the feed log (feeds/follow.py)
 
 
 def _feeds(hub: EventHub) -> int:
