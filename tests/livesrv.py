@@ -6,7 +6,7 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -36,3 +36,11 @@ def serve_in_thread(app: Any) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+
+
+async def until(cond: Callable[[], bool], within: float = 5.0, what: str = "condition") -> None:
+    """Wait for `cond` (polled every 20 ms); fail after `within` seconds."""
+    deadline = asyncio.get_running_loop().time() + within
+    while not cond():
+        assert asyncio.get_running_loop().time() < deadline, f"{what} not reached in {within} s"
+        await asyncio.sleep(0.02)

@@ -166,7 +166,9 @@ def test_dockerfile_copies_exist_and_are_not_ignored() -> None:
         for line in (REPO / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     ]
-    for op, rest in _instructions():
+    instructions = _instructions()
+    assert any(op == "COPY" for op, _rest in instructions)
+    for op, rest in instructions:
         if op != "COPY" or rest.startswith("--from"):
             continue
         *sources, _dest = shlex.split(rest)

@@ -150,6 +150,10 @@ class EventHub:
     def subscriber_count(self) -> int:
         return len(self._subs)
 
+    def listening(self, kind: str) -> int:
+        """How many subscriptions receive events of `kind` (tests wait on it, not on sleeps)."""
+        return sum(1 for sub in self._subs if kind in sub.kinds)
+
     def _dispatch(self, event: Event) -> None:
         for sub in list(self._subs):
             sub.offer(event)

@@ -211,22 +211,34 @@ test('a session created by the backend appears live in the list', async () => {
   await page.goto(`${ctx.base}/sessions`);
   await rows().first().waitFor();
   await waitFor(async () => (await page.getByTestId('live-state').getAttribute('data-state')) === 'live', 10_000, 'live socket');
-  // Give the subscription a moment to be registered server-side.
-  await page.waitForTimeout(500);
-  const title = `Live E2E session ${Date.now()}`;
-  const key = `agent:sofia:subagent:e2e-${Date.now()}`;
   // What a sync pass does: upsert a session row; the database trigger NOTIFYs the API.
-  await ctx.pg.query(
-    `INSERT INTO sessions (source_id, key, agent_id, kind, status, title, model, started_at, updated_at)
-     VALUES ((SELECT id FROM sync_sources ORDER BY id LIMIT 1), $1, 'sofia', 'task', 'running', $2,
-             'claude-sonnet-4-5', now(), now())`,
-    [key, title],
-  );
+  const insert = (key, title) =>
+    ctx.pg.query(
+      `INSERT INTO sessions (source_id, key, agent_id, kind, status, title, model, started_at, updated_at)
+       VALUES ((SELECT id FROM sync_sources ORDER BY id LIMIT 1), $1, 'sofia', 'task', 'running', $2,
+               'claude-sonnet-4-5', now(), now())`,
+      [key, title],
+    );
+  // graphql-transport-ws does not acknowledge a subscribe: insert probe sessions until one is
+  // shown live (the feed listens), then the real one. The probes are deleted afterwards.
+  const probes = `agent:sofia:subagent:e2e-probe-${Date.now()}`;
+  const probeRows = rows().filter({ hasText: 'Live E2E probe' });
+  for (let i = 0; (await probeRows.count()) === 0; i++) {
+    assert.ok(i < 10, 'a probe session shown live');
+    await insert(`${probes}-${i}`, 'Live E2E probe');
+    await probeRows.first().waitFor({ timeout: 2000 }).catch(() => undefined);
+  }
+  const newCount = async () => Number(/\+(\d+) new/.exec(await page.getByTestId('new-count').innerText())?.[1] ?? 0);
+  const before = await newCount();
+  assert.ok(before >= 1, 'the probe counts as new');
+  const title = `Live E2E session ${Date.now()}`;
+  await insert(`agent:sofia:subagent:e2e-${Date.now()}`, title);
   const row = rows().filter({ hasText: title });
   await row.waitFor({ timeout: 10_000 });
   assert.equal(await rows().first().innerText().then((t) => t.includes(title)), true, 'new row on top');
-  assert.match(await page.getByTestId('new-count').innerText(), /\+1 new/);
+  await waitFor(async () => (await newCount()) === before + 1, 5000, 'one more new session');
   await shot('07-sessions-live');
+  await ctx.pg.query('DELETE FROM sessions WHERE key LIKE $1', [`${probes}-%`]);
 });
 
 test('a 5,000-message transcript is paged and virtualised', async () => {
@@ -315,23 +327,30 @@ test('dashboard: charts render on canvas, agents table filled', async () => {
   for (const id of ['chart-cost', 'chart-tokens', 'chart-triggers', 'chart-durations', 'chart-verdicts']) {
     await page.locator(`[data-testid=${id}][data-state=ready] canvas`).waitFor();
   }
-  await page.waitForTimeout(300);
-  const painted = await page.evaluate(() =>
-    Array.from(document.querySelectorAll('.chart-box canvas')).map((c) => {
-      const canvas = /** @type {HTMLCanvasElement} */ (c);
-      const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
-      let n = 0;
-      if (data) for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
-      return n;
-    }),
-  );
+  const paintedAll = () =>
+    page.evaluate(() =>
+      Array.from(document.querySelectorAll('.chart-box canvas')).map((c) => {
+        const canvas = /** @type {HTMLCanvasElement} */ (c);
+        const data = canvas.getContext('2d')?.getImageData(0, 0, canvas.width, canvas.height).data;
+        let n = 0;
+        if (data) for (let i = 3; i < data.length; i += 4) if (data[i] > 0) n++;
+        return n;
+      }),
+    );
+  // ECharts animates its first paint: wait until every canvas holds a chart.
+  let painted = [];
+  await waitFor(async () => {
+    painted = await paintedAll();
+    return painted.length === 5 && painted.every((n) => n > 2000);
+  }, 5000, 'five painted charts');
   assert.equal(painted.length, 5, 'five charts');
   assert.ok(painted.every((n) => n > 2000), `non-empty canvases: ${painted}`);
   assert.notEqual(await page.getByTestId('kpis').innerText(), '');
   await shot('10-dashboard');
   // Dark theme, same screen.
   await page.getByRole('button', { name: 'Switch to dark theme' }).click();
-  await page.waitForTimeout(300);
+  await page.locator('html[data-theme=dark]').waitFor({ state: 'attached' });
+  await page.locator('[data-testid=chart-cost][data-state=ready] canvas').waitFor();
   await shot('11-dashboard-dark');
   await page.getByRole('button', { name: 'Switch to light theme' }).click();
 });
@@ -340,15 +359,19 @@ test('trust: a null-cost agent shows "—" in the cost tooltip (never $0); rates
   await page.goto(`${ctx.base}/dashboard?period=7d`);
   const chart = page.locator('[data-testid=chart-cost][data-state=ready]');
   await chart.locator('canvas').waitFor();
-  await page.waitForTimeout(300); // let the first (animated) paint settle before hovering
+  // Let the first (animated) paint land before hovering: wait for a painted chart, not a delay.
+  await waitFor(async () => (await canvasPixels('[data-testid=chart-cost]')) > 2000, 5000, 'the cost chart painted');
   const bounds = await chart.boundingBox();
   assert.ok(bounds, 'cost chart on screen');
   // Hover across the plot until the axis tooltip lists Orion, whose provider reports no cost.
   let tip = '';
   for (let x = 0.3; x <= 0.95 && !/Orion/.test(tip); x += 0.1) {
     await page.mouse.move(bounds.x + bounds.width * x, bounds.y + bounds.height * 0.6);
-    await page.waitForTimeout(150);
-    tip = (await chart.locator('div').filter({ hasText: /Orion/ }).last().innerText().catch(() => '')).trim();
+    // The tooltip follows the pointer; at a point without Orion it never names it, so each
+    // point gets a bounded wait for that condition before the pointer moves on.
+    const named = chart.locator('div').filter({ hasText: /Orion/ }).last();
+    await named.waitFor({ timeout: 1000 }).catch(() => undefined);
+    tip = (await named.innerText().catch(() => '')).trim();
   }
   assert.match(tip, /Orion \(local\)/, `tooltip names agents by display name: ${tip}`);
   const orion = tip.split('\n').find((l) => /Orion/.test(l)) ?? '';
@@ -546,8 +569,9 @@ test('Improve: the period comparison chart paints, significance is stated, patte
   await page.goto(`${ctx.base}/improve`);
   assert.match(await page.getByTestId('windows-label').innerText(), /before .* vs after /i);
   await page.locator('[data-testid=chart-compare][data-state=ready] canvas').waitFor();
-  await page.waitForTimeout(300);
-  const painted = await canvasPixels('[data-testid=chart-compare]');
+  // ECharts animates its first paint: wait for the chart rather than a fixed delay.
+  let painted = 0;
+  await waitFor(async () => (painted = await canvasPixels('[data-testid=chart-compare]')) > 2000, 5000, 'the comparison chart painted');
   assert.ok(painted > 2000, `comparison chart painted (${painted} px)`);
   assert.match(await page.getByTestId('compare-summary').innerText(), /tested changes|Not enough data/);
   const rowsOverall = await page.getByTestId('compare-row').count();
@@ -740,10 +764,20 @@ test('a viewer key can read but is denied the review form and every queue/Improv
     assert.equal(await viewer.getByTestId('claim-next').count(), 0, 'no claim-next');
     assert.equal(await viewer.getByRole('button', { name: /^Claim/ }).count(), 0, 'no claim buttons');
     assert.equal(await viewer.getByTestId('queue-form').count(), 0, 'no review form');
+    // Negative: n and 1 must do nothing. "?" after them is the marker: once its help shows,
+    // both keys were handled, and no claim went out before it.
+    const sent = [];
+    const onRequest = (r) => sent.push(r.postData() ?? '');
+    viewer.on('request', onRequest);
     await viewer.keyboard.press('n');
     await viewer.keyboard.press('1');
-    await viewer.waitForTimeout(300);
+    await viewer.keyboard.press('?');
+    await viewer.getByTestId('shortcut-help').waitFor();
+    viewer.off('request', onRequest);
+    assert.equal(sent.filter((b) => b.includes('claimNextQueueItem')).length, 0, 'n sent no claim');
     assert.equal(await viewer.getByText('Claimed by you').count(), 0, 'n claimed nothing');
+    await viewer.keyboard.press('Escape');
+    await viewer.getByTestId('shortcut-help').waitFor({ state: 'detached' });
     await shot('21-viewer-queue', viewer);
     const claim = await gql(ctx, ctx.viewerKey, 'mutation { claimNextQueueItem { sessionId } }');
     assert.equal(claim.errors?.[0]?.extensions?.code, 'FORBIDDEN');

@@ -15,6 +15,7 @@ from observatory.auth.keys import create_key
 from observatory.db.engine import asyncpg_dsn, make_engine, make_session_factory
 from observatory.db.enums import Role
 from observatory.demo import DemoConfig, load_demo
+from observatory.events import EventHub
 from observatory.settings import load_settings
 from tests.conftest import migrated_database
 from tests.livesrv import serve_in_thread
@@ -99,11 +100,23 @@ def api(client: httpx.AsyncClient, keys: dict[str, str]) -> dict[str, Api]:
 
 
 @pytest.fixture(scope="module")
-def live_url(demo_db: str) -> Iterator[str]:
+def live_app(demo_db: str) -> Iterator[tuple[str, Starlette]]:
     """The app on a real uvicorn server on a loopback port (WebSocket, schemathesis)."""
     app = create_app(
         dataclasses.replace(load_settings(), database_url=demo_db, frontend_dir=None),
         run_background=False,
     )
     with serve_in_thread(app) as url:
-        yield url
+        yield url, app
+
+
+@pytest.fixture(scope="module")
+def live_url(live_app: tuple[str, Starlette]) -> str:
+    return live_app[0]
+
+
+@pytest.fixture(scope="module")
+def live_hub(live_app: tuple[str, Starlette]) -> EventHub:
+    """The live server's event hub: a test waits on its subscriber count, never on a sleep."""
+    hub: EventHub = live_app[1].state.services.events
+    return hub

@@ -118,12 +118,11 @@ async def test_event_reaches_subscribers_on_every_worker(
     async def listen(url: str, ready: asyncio.Event, target: asyncio.Future[int]) -> None:
         async for client in connect(url, keys["viewer"]):
             await client.subscribe("1", CREATED, {"f": {"agentIds": ["kai"]}})
-            await asyncio.sleep(0.3)
-            ready.set()
-            want = await target
             while True:
-                msg = await client.next(wait=5)
-                if msg["payload"]["data"]["sessionCreated"]["id"] == str(want):
+                msg = await client.next(wait=10)
+                ready.set()  # the first event (a probe) proves the feed listens
+                sid = msg["payload"]["data"]["sessionCreated"]["id"]
+                if target.done() and sid == str(target.result()):
                     results[url] = time.monotonic()
                     return
 
@@ -132,7 +131,13 @@ async def test_event_reaches_subscribers_on_every_worker(
     tasks = [
         asyncio.create_task(listen(u, r, target)) for u, r in zip(two_workers, readies, strict=True)
     ]
-    await asyncio.gather(*(r.wait() for r in readies))
+    # Another process's feed cannot be inspected, and graphql-transport-ws does not acknowledge a
+    # subscribe: insert probe sessions until every feed has delivered one.
+    all_ready = asyncio.gather(*(r.wait() for r in readies))
+    async with asyncio.timeout(10):
+        while not all(r.is_set() for r in readies):
+            await _insert(demo_db, "kai")
+            await asyncio.wait({all_ready}, timeout=0.5)
     started = time.monotonic()
     target.set_result(await _insert(demo_db, "kai"))  # this test process is the third process
     await asyncio.wait_for(asyncio.gather(*tasks), 10)

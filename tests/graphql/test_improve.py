@@ -98,9 +98,10 @@ async def test_compare_periods_and_patterns(api: dict[str, Api]) -> None:
     data = await api["viewer"].ok(q, {**WEEK_A, **WEEK_B})
     groups = data["comparePeriods"]["groups"]
     assert {g["group"] for g in groups} >= {"atlas", "nova", "sofia"}
-    for g in groups:
-        for m in g["metrics"]:
-            assert m["change"] is None or m["significant"]
+    metrics = [m for g in groups for m in g["metrics"]]
+    assert metrics
+    for m in metrics:
+        assert m["change"] is None or m["significant"]
     idle = data["patterns"]["idleHeartbeats"]
     assert idle and all(h["idle"] <= h["heartbeats"] and h["idleShare"] >= 0.5 for h in idle)
     bad = await api["viewer"].raw(q, {**WEEK_A, **WEEK_B, "bTo": "2026-11-01T00:00:00Z"})
@@ -145,6 +146,7 @@ async def test_judge_agreement(api: dict[str, Api], bucket: str) -> None:
               bucket: $b) { models { reviewerModel kappa stats { pairs agreementRate } }
               points { bucket reviewerModel stats { pairs } } } }"""
     data = (await api["viewer"].ok(q, {"b": bucket}))["judgeAgreement"]
+    assert data["models"]
     for m in data["models"]:
         assert m["stats"]["pairs"] > 0
         assert 0 <= m["stats"]["agreementRate"] <= 1

@@ -12,6 +12,8 @@ import asyncpg
 import websockets
 
 from observatory.db.engine import asyncpg_dsn
+from observatory.events import EventHub
+from tests.livesrv import until
 
 
 class WsClient:
@@ -64,17 +66,35 @@ async def insert_session(db_url: str, key: str, agent: str = "sofia") -> int:
         await conn.close()
 
 
+SESSION_FEEDS = ("feed",)  # sessionCreated/sessionUpdated follow the feed log (feeds/follow.py)
+
+
+def _feeds(hub: EventHub) -> int:
+    return sum(hub.listening(kind) for kind in SESSION_FEEDS)
+
+
+async def _quiet(hub: EventHub) -> None:
+    """No session feed of an earlier test is still listening (its socket closes asynchronously)."""
+    await until(lambda: _feeds(hub) == 0, what="no session feed")
+
+
+async def _listening(hub: EventHub) -> None:
+    """graphql-transport-ws does not acknowledge a subscribe: wait until its feed listens."""
+    await until(lambda: _feeds(hub) == 1, what="the session feed listening")
+
+
 CREATED = (
     "subscription($f: SessionFilter) { sessionCreated(filter: $f) { id key status agent { id } } }"
 )
 
 
 async def test_session_created_reaches_subscriber(
-    live_url: str, demo_db: str, keys: dict[str, str]
+    live_url: str, demo_db: str, keys: dict[str, str], live_hub: EventHub
 ) -> None:
+    await _quiet(live_hub)
     async for client in connect(live_url, keys["viewer"]):
         await client.subscribe("1", CREATED, {"f": {"agentIds": ["atlas"]}})
-        await asyncio.sleep(0.2)
+        await _listening(live_hub)
         await insert_session(
             demo_db, f"agent:sofia:subagent:{uuid.uuid4()}", "sofia"
         )  # filtered out
@@ -92,15 +112,16 @@ async def test_session_created_reaches_subscriber(
 
 
 async def test_session_updated_on_new_review(
-    live_url: str, demo_db: str, keys: dict[str, str]
+    live_url: str, demo_db: str, keys: dict[str, str], live_hub: EventHub
 ) -> None:
     key = f"agent:nova:subagent:{uuid.uuid4()}"
     sid = await insert_session(demo_db, key, "nova")
+    await _quiet(live_hub)
     async for client in connect(live_url, keys["viewer"]):
         await client.subscribe(
             "u", "subscription { sessionUpdated { id latestReview { verdict } } }"
         )
-        await asyncio.sleep(0.2)
+        await _listening(live_hub)
         conn = await asyncpg.connect(asyncpg_dsn(demo_db))
         try:
             await conn.execute(
@@ -118,7 +139,7 @@ async def test_session_updated_on_new_review(
 
 
 async def test_session_updated_honours_the_whole_filter(
-    live_url: str, demo_db: str, keys: dict[str, str]
+    live_url: str, demo_db: str, keys: dict[str, str], live_hub: EventHub
 ) -> None:
     """The live feed uses the list query's predicate: review, verdict, time and pruning too."""
     sids = {}
@@ -140,12 +161,13 @@ async def test_session_updated_honours_the_whole_filter(
         "startedAfter": start.isoformat(),
         "includePruned": False,
     }
+    await _quiet(live_hub)
     async for client in connect(live_url, keys["viewer"]):
         await client.subscribe(
             "u", "subscription($f: SessionFilter) { sessionUpdated(filter: $f) { id } }",
             {"f": live_filter},
         )  # fmt: skip
-        await asyncio.sleep(0.2)
+        await _listening(live_hub)
         conn = await asyncpg.connect(asyncpg_dsn(demo_db))
         try:
             # Reviewed in this order: every session before "wanted" must be filtered out.
@@ -201,11 +223,12 @@ async def test_sync_status_pushes_current_then_changes(
 
 
 async def test_listener_reconnects_and_catches_up(
-    live_url: str, demo_db: str, keys: dict[str, str]
+    live_url: str, demo_db: str, keys: dict[str, str], live_hub: EventHub
 ) -> None:
+    await _quiet(live_hub)
     async for client in connect(live_url, keys["viewer"]):
         await client.subscribe("1", CREATED, {"f": {"agentIds": ["orion"]}})
-        await asyncio.sleep(0.2)
+        await _listening(live_hub)
         admin = await asyncpg.connect(asyncpg_dsn(demo_db))
         try:
             # Kill the API's LISTEN connection, then commit while it is gone.

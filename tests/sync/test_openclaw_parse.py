@@ -72,7 +72,9 @@ def test_every_transcript_line_parses(fixtures_dir: Path) -> None:
 
 
 def test_every_gateway_file_and_entry_parses(fixtures_dir: Path) -> None:
-    for path in sorted((fixtures_dir / "gateway").glob("*.json")):
+    paths = sorted((fixtures_dir / "gateway").glob("*.json"))
+    assert paths
+    for path in paths:
         assert isinstance(json.loads(path.read_text()), dict), path.name
     sse = (fixtures_dir / "gateway" / "http.sessions.history.main.limit2.sse.txt").read_text()
     frames = [json.loads(line[5:]) for line in sse.splitlines() if line.startswith("data:")]
@@ -201,6 +203,7 @@ async def test_history_items_map_to_store_seqs(fixtures_dir: Path) -> None:
     history = json.loads((fixtures_dir / "gateway" / "http.sessions.history.main.json").read_text())
     store_batch = (await sync_all(sqlite_store(fixtures_dir)))[MAIN]
     by_seq = {m.seq: m for m in store_batch.messages}
+    assert history["items"]
     for item in history["items"]:
         converted = event_from_history_item(item)
         assert converted is not None

@@ -70,6 +70,7 @@ async def test_gateway_sync_equals_store_sync(
     # Sessions: kinds, statuses, times, token and cost totals all equal; only the summed
     # duration differs where a rebuilt run lacks its end-of-write time (see below).
     with_rebuilt = {r[0] for r in b["runs"] if hidden(r[1])}
+    assert a["sessions"]
     for sa, sb in zip(a["sessions"], b["sessions"], strict=True):
         if sa[0] in with_rebuilt:
             assert sa[:18] == sb[:18] and sa[18] >= sb[18]

@@ -62,6 +62,7 @@ async def test_store_sync_matches_gateway_usage(clean_db: AsyncEngine, fixtures_
             (await conn.execute(text("SELECT kind, count(*) FROM sessions GROUP BY kind"))).all()
         )
     assert by_kind == {"main": 1, "task": 1, "cron": 1, "heartbeat": 1}
+    assert usage["sessions"]
     for entry in usage["sessions"]:
         row = rows[entry["key"]]
         assert row.total_tokens == entry["usage"]["totalTokens"]

@@ -1,23 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addArrival, liveMatches, mergeRows } from './live';
-
-describe('liveMatches', () => {
-  const row = { id: '1', startedAt: '2026-11-27T10:00:00Z', latestReview: null };
-  it('checks the time window', () => {
-    expect(liveMatches(row, {})).toBe(true);
-    expect(liveMatches(row, { startedAfter: '2026-11-27T09:00:00Z' })).toBe(true);
-    expect(liveMatches(row, { startedAfter: '2026-11-27T11:00:00Z' })).toBe(false);
-    expect(liveMatches(row, { startedBefore: '2026-11-27T10:00:00Z' })).toBe(false);
-  });
-  it('checks reviews', () => {
-    expect(liveMatches(row, { hasReview: true })).toBe(false);
-    expect(liveMatches(row, { hasReview: false })).toBe(true);
-    const reviewed = { ...row, latestReview: { verdict: 'PARTIAL' } };
-    expect(liveMatches(reviewed, { verdicts: ['PARTIAL'] })).toBe(true);
-    expect(liveMatches(reviewed, { verdicts: ['FAILED'] })).toBe(false);
-    expect(liveMatches(row, { verdicts: ['FAILED'] })).toBe(false);
-  });
-});
+import { addArrival, mergeRows } from './live';
 
 describe('mergeRows', () => {
   const a = { id: 'a', v: 1 };

@@ -1,32 +1,5 @@
-// Merging live subscription events into a paged list, kept pure so it is unit-tested.
-
-export interface LiveRow {
-  id: string;
-  startedAt: string;
-  latestReview?: { verdict: string } | null;
-}
-
-export interface LiveFilter {
-  startedAfter?: string;
-  startedBefore?: string;
-  hasReview?: boolean;
-  verdicts?: string[];
-}
-
-/**
- * The server filters live events by agent, kind, status and search; conditions it cannot check
- * per event (time window, reviews) are checked here so a filtered view never shows strangers.
- */
-export function liveMatches(row: LiveRow, f: LiveFilter): boolean {
-  const t = Date.parse(row.startedAt);
-  if (f.startedAfter && t < Date.parse(f.startedAfter)) return false;
-  if (f.startedBefore && t >= Date.parse(f.startedBefore)) return false;
-  const review = row.latestReview ?? null;
-  if (f.hasReview === true && !review) return false;
-  if (f.hasReview === false && review) return false;
-  if (f.verdicts && f.verdicts.length > 0 && (!review || !f.verdicts.includes(review.verdict))) return false;
-  return true;
-}
+// Merging live subscription events into a paged list, kept pure so it is unit-tested. Which
+// events fit the filter is the server's call (subscriptions apply the list query's predicate).
 
 /**
  * Rows to display: live arrivals first (newest first), then the page; updates replace rows in

@@ -23,7 +23,7 @@ import { TERMS } from '../lib/terms';
 import { formatDateTime, formatDuration, formatInteger, formatRelative, formatTokens, formatUSD } from '../lib/format';
 import { useCursorPages, useLiveState, useNow, useQueryParams } from '../lib/hooks';
 import { useAuth } from '../app/auth';
-import { addArrival, liveMatches, mergeRows } from '../lib/live';
+import { addArrival, mergeRows } from '../lib/live';
 
 const PAGE_SIZE = 50;
 const MAIN_KINDS = ['MAIN', 'TASK', 'HEARTBEAT', 'CRON'] as const;
@@ -227,17 +227,15 @@ function useLiveSessions(
   useEffect(() => {
     setArrivals([]);
     setUpdates(new Map());
-    // The server checks agent/kind/status/search; the rest is checked per event.
-    const { agentIds, kinds, statuses, search } = filter;
-    const serverFilter = { agentIds, kinds, statuses, search };
-    const created = client.subscription(SessionCreatedSubscription, { filter: serverFilter }).subscribe((r) => {
+    // The server applies the whole filter (the list query's own predicate), so every event fits.
+    const created = client.subscription(SessionCreatedSubscription, { filter }).subscribe((r) => {
       const s = r.data?.sessionCreated;
-      if (!s || !liveMatches(s, filter)) return;
+      if (!s) return;
       setPulse((p) => p + 1);
       if (showsRef.current) setArrivals((a) => addArrival(a, s));
       else refetch({ requestPolicy: 'network-only' });
     });
-    const updated = client.subscription(SessionUpdatedSubscription, { filter: serverFilter }).subscribe((r) => {
+    const updated = client.subscription(SessionUpdatedSubscription, { filter }).subscribe((r) => {
       const s = r.data?.sessionUpdated;
       if (!s) return;
       setUpdates((m) => new Map(m).set(s.id, s));
