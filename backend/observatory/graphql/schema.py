@@ -25,6 +25,7 @@ from strawberry.types.graphql import OperationType
 from graphql import GraphQLError
 from observatory.db.replicas import WRITE_LSN_HEADER, format_lsn
 from observatory.graphql.cost import NodeEstimator
+from observatory.graphql.descriptions import apply_descriptions
 from observatory.graphql.errors import database_failure, is_expected
 from observatory.graphql.guard import Guard
 from observatory.graphql.mutations import Mutation
@@ -185,6 +186,7 @@ def build_schema(settings: Settings | None = None) -> ObservatorySchema:
             ),
         ],
     )
+    apply_descriptions(schema._schema)
     estimator.append(NodeEstimator(schema._schema, min(DEFAULT_PAGE, s.max_page_size)))
     return schema
 
