@@ -14,7 +14,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RUN_STAMP := $(VENV)/.installed-run
-LINT_PATHS := backend tests migrations bench setup.py
+LINT_PATHS := backend tests migrations bench examples setup.py
 
 # Frontend test targets to run after the Python suite (only where frontend/package.json
 # exists). Their owner appends to it below, e.g. `TEST_EXTRA += frontend-test e2e`.

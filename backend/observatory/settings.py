@@ -101,6 +101,11 @@ class Settings:
     # Streaming replicas for read-only GraphQL queries (db/replicas.py); polled every N s.
     database_replica_urls: tuple[str, ...] = ()
     replica_poll_s: float = 0.5
+    # Persisted operations (graphql/persisted.py): a {sha256: document} manifest loaded at start
+    # (None: `persisted-operations.json` in the dashboard directory, if there), and the roles
+    # whose keys may send only its operations, not arbitrary documents.
+    persisted_operations: Path | None = None
+    persisted_only_roles: frozenset[str] = frozenset()
 
     @property
     def embedded(self) -> bool:
@@ -135,6 +140,12 @@ def load_settings() -> Settings:
         statement_timeout_ms=_int("STATEMENT_TIMEOUT_MS", 15_000),
         key_db_concurrency=_int("KEY_DB_CONCURRENCY", 6),
         open_introspection=_bool("OPEN_INTROSPECTION", False),
+        persisted_operations=Path(p) if (p := _env("PERSISTED_OPERATIONS")) else None,
+        persisted_only_roles=frozenset(
+            r.strip().lower()
+            for r in (_env("PERSISTED_ONLY_ROLES", "") or "").split(",")
+            if r.strip()
+        ),
         ws_init_timeout_s=_float("WS_INIT_TIMEOUT_S", 5.0),
         sync_enabled=_bool("SYNC_ENABLED", True),
         sync_interval_s=_float("SYNC_INTERVAL_S", 30.0),

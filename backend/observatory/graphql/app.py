@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextvars import ContextVar
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from observatory.graphql.errors import database_failure
 from observatory.graphql.fanout import Fanout, FanoutHandler
 from observatory.graphql.limiter import KeyLimiter
 from observatory.graphql.loaders import Loaders
+from observatory.graphql.persisted import FROM_MANIFEST, PersistedError, PersistedOperations
 from observatory.graphql.schema import build_schema, coded
 from observatory.services import Services
 from observatory.settings import Settings
@@ -35,6 +37,23 @@ log = logging.getLogger(__name__)
 
 class BodyTooLarge(Exception):
     pass
+
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+# Set while answering one HTTP request (this task): its result is a GraphQL request error.
+REQUEST_ERROR: ContextVar[bool] = ContextVar("request_error", default=False)
+
+
+def wants_graphql_response(accept: str | None) -> bool:
+    """The client asked for GraphQL-over-HTTP's media type (status codes carry meaning)."""
+    return accept is not None and GRAPHQL_RESPONSE in accept
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or ():
+        if key == name:
+            return bytes(value).decode("latin-1")
+    return None
 
 
 def error_response(status: int, message: str, code: str) -> JSONResponse:
@@ -61,6 +80,7 @@ class ObservatoryGraphQL(GraphQL[Context, None]):
         self.fanout = Fanout(self.schema)
         self.max_body = settings.max_body_bytes
         self.settings = settings
+        self.persisted = PersistedOperations.from_settings(settings)
         self._limiter: KeyLimiter | None = None
 
     def limiter(self, services: Services) -> KeyLimiter:
@@ -83,11 +103,30 @@ class ObservatoryGraphQL(GraphQL[Context, None]):
             response = self._too_large()
         else:
             try:
+                REQUEST_ERROR.set(False)
                 response = await self.run(Request(scope, self._bounded(receive)))
+                if wants_graphql_response(_header(scope, b"accept")) and response.headers.get(
+                    "content-type", ""
+                ).startswith("application/json"):
+                    response.headers["content-type"] = GRAPHQL_RESPONSE
+                    if REQUEST_ERROR.get() and response.status_code == 200:
+                        response.status_code = 400
             except BodyTooLarge:
                 response = self._too_large()
             except HTTPException as e:
                 response = error_response(e.status_code, e.reason, "BAD_REQUEST")
+            except PersistedError as e:
+                # A request error: 200 for application/json clients, 4xx (and no `data`) for
+                # those that accept application/graphql-response+json (GraphQL-over-HTTP).
+                if wants_graphql_response(_header(scope, b"accept")):
+                    status = 404 if e.code == "PERSISTED_QUERY_NOT_FOUND" else 400
+                    response = JSONResponse(
+                        {"errors": [{"message": e.message, "extensions": {"code": e.code}}]},
+                        status_code=status,
+                        media_type=GRAPHQL_RESPONSE,
+                    )
+                else:
+                    response = error_response(200, e.message, e.code)
             except Exception as exc:
                 if database_failure(exc) != "SERVICE_UNAVAILABLE":
                     raise
@@ -117,6 +156,30 @@ class ObservatoryGraphQL(GraphQL[Context, None]):
 
         return bounded
 
+    def should_render_graphql_ide(self, request: Any) -> bool:
+        # A GET naming a persisted operation is an API call, not a browser opening GraphiQL.
+        params = request.query_params
+        named = "documentId" in params or "extensions" in params
+        return not named and super().should_render_graphql_ide(request)
+
+    async def parse_http_body(self, request: Any) -> Any:
+        data = await super().parse_http_body(request)
+        if isinstance(data, list):  # batching is off: refused further on
+            return data
+        raw: Any
+        if request.method == "GET":
+            raw = self.parse_query_params(request.query_params)
+        elif data.query is None:
+            # `documentId` (GraphQL-over-HTTP) is not in Strawberry's request data: read the
+            # (small, cached) body again.
+            raw = self.decode_json(await request.get_body())
+        else:
+            raw = {"query": data.query, "extensions": data.extensions}
+        document, from_manifest = self.persisted.resolve(raw)
+        FROM_MANIFEST.set(from_manifest)
+        data.query = document
+        return data
+
     def decode_json(self, data: str | bytes) -> object:
         try:
             value = json.loads(data)
@@ -131,7 +194,14 @@ class ObservatoryGraphQL(GraphQL[Context, None]):
         # Syntax errors skip the schema's error extension (no operation ran): code them here.
         if result.errors:
             result.errors = [coded(e) for e in result.errors]
-        return await super().process_result(request, result)
+        body = await super().process_result(request, result)
+        if wants_graphql_response(request.headers.get("accept")):
+            # GraphQL-over-HTTP: nothing executed (parse, validation, variables, a refusal before
+            # execution: no error has a path) is a request error: 400 and no `data` entry.
+            if result.data is None and result.errors and all(e.path is None for e in result.errors):
+                body.pop("data", None)
+                REQUEST_ERROR.set(True)
+        return body
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

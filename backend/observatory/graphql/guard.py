@@ -35,6 +35,7 @@ from graphql import (
 )
 from observatory.graphql.cost import NodeEstimator
 from observatory.graphql.errors import BadUserInput, QueryTooCostly, Unauthenticated
+from observatory.graphql.persisted import require_persisted
 from observatory.settings import Settings
 
 # GraphiQL's own introspection query nests type references seven levels deep.
@@ -134,6 +135,8 @@ class Guard(SchemaExtension):
         recheck = getattr(context, "recheck_key", None)
         if recheck is not None:
             await recheck()
+        if getattr(context, "connection_params", None) is None:  # HTTP, not WebSocket
+            require_persisted(getattr(context, "caller", None), self.settings)
         document = ec.graphql_document
         if document is not None:
             self.check(document, ec.operation_name, ec.variables, context)

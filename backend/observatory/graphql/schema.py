@@ -26,6 +26,7 @@ from strawberry.types.graphql import OperationType
 from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
 from observatory.db.replicas import WRITE_LSN_HEADER, format_lsn
 from observatory.graphql.cost import NodeEstimator
+from observatory.graphql.descriptions import apply_descriptions
 from observatory.graphql.errors import database_failure, is_expected
 from observatory.graphql.guard import Guard
 from observatory.graphql.mutations import Mutation
@@ -187,6 +188,7 @@ def build_schema(settings: Settings | None = None) -> ObservatorySchema:
             ),
         ],
     )
+    apply_descriptions(schema._schema)
     estimator.append(NodeEstimator(schema._schema, min(DEFAULT_PAGE, s.max_page_size)))
     serve_preloaded(schema._schema)
     _read_attributes_directly(schema._schema)
