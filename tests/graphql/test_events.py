@@ -107,7 +107,14 @@ def two_workers(demo_db: str) -> Iterator[list[str]]:
         for p in procs:
             p.terminate()
         for p in procs:
-            p.wait(10)
+            # These tests are about delivery, not shutdown: a worker that is still draining a
+            # feed subscription 10 s after SIGTERM (seen under load; see the closing note of
+            # 2026-12-03) is killed so the module's teardown cannot fail the run.
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait(10)
 
 
 async def test_event_reaches_subscribers_on_every_worker(
