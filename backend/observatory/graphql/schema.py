@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import datetime
-from operator import attrgetter
 from typing import Any
 
 import strawberry
@@ -23,11 +22,12 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 from strawberry.types.graphql import OperationType
 
-from graphql import GraphQLError, GraphQLObjectType, GraphQLResolveInfo, GraphQLSchema
+from graphql import GraphQLError
 from observatory.db.replicas import WRITE_LSN_HEADER, format_lsn
 from observatory.graphql.cost import NodeEstimator
 from observatory.graphql.descriptions import apply_descriptions
 from observatory.graphql.errors import database_failure, is_expected
+from observatory.graphql.executor import PlainFieldExecutor, mark_plain_fields
 from observatory.graphql.guard import Guard
 from observatory.graphql.mutations import Mutation
 from observatory.graphql.pagination import DEFAULT_PAGE
@@ -173,6 +173,7 @@ def build_schema(settings: Settings | None = None) -> ObservatorySchema:
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
+        execution_context_class=PlainFieldExecutor,
         config=StrawberryConfig(scalar_map={BigInt: BIGINT_SCALAR, datetime: DATETIME_SCALAR}),
         extensions=[
             *routing,
@@ -191,35 +192,8 @@ def build_schema(settings: Settings | None = None) -> ObservatorySchema:
     apply_descriptions(schema._schema)
     estimator.append(NodeEstimator(schema._schema, min(DEFAULT_PAGE, s.max_page_size)))
     serve_preloaded(schema._schema)
-    _read_attributes_directly(schema._schema)
+    mark_plain_fields(schema._schema)
     return schema
-
-
-def _read_attributes_directly(schema: GraphQLSchema) -> None:
-    """Plain fields (no resolver, no extension) read their attribute in one call instead of
-    Strawberry's three (``_get_basic_result`` → ``get_result`` → ``getattr``): the 50-row
-    sessions page resolves ~700 of them (bench/README.md)."""
-    for gql_type in schema.type_map.values():
-        if not isinstance(gql_type, GraphQLObjectType) or gql_type.name.startswith("__"):
-            continue
-        for field in gql_type.fields.values():
-            definition = field.extensions.get("strawberry-definition")
-            if (
-                getattr(field.resolve, "__name__", None) == "_get_basic_result"
-                and definition is not None
-                and definition.default_resolver is getattr
-            ):
-                field.resolve = _attribute(definition.python_name)
-
-
-def _attribute(name: str) -> Callable[..., Any]:
-    get = attrgetter(name)
-
-    def resolve(source: Any, info: GraphQLResolveInfo) -> Any:
-        return get(source)
-
-    resolve._is_default = True  # type: ignore[attr-defined]  # as Strawberry marks it
-    return resolve
 
 
 def export_sdl() -> str:
