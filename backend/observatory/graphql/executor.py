@@ -78,7 +78,8 @@ class PlainFieldExecutor(StrawberryGraphQLCoreExecutionContext):
         node = field_details_list[0].node
         field_def = parent_type.fields.get(node.name.value)  # None for __typename & co.
         plain = getattr(field_def.resolve, PLAIN, None) if field_def is not None else None
-        if plain is None or node.arguments or self.middleware_manager is not None:
+        middleware = self.middleware_manager  # Strawberry always passes one, usually empty
+        if plain is None or node.arguments or (middleware is not None and middleware.middlewares):
             return super().execute_field(
                 parent_type, source, field_details_list, path, position_context
             )
