@@ -575,7 +575,27 @@ async def real_main(args: argparse.Namespace) -> None:
                             if n >= args.warmup:
                                 turns.append(turn)
                 subscriber.cancel()
+                await _compare_runs(app)
     _real_report(args, turns)
+
+
+async def _compare_runs(app: App) -> None:
+    """The main session's runs per transport: both read the same installation, so they should
+    agree (a run only one side has is printed; the periodic full pass may still be catching up)."""
+    rows = await app.conn.fetch(
+        "SELECT src.name, r.provider_run_id, r.trigger, r.status, r.input_tokens, r.output_tokens "
+        "FROM runs r JOIN sessions s ON s.id = r.session_id JOIN sync_sources src "
+        "ON src.id = s.source_id WHERE s.key = $1 ORDER BY r.started_at",
+        MAIN,
+    )
+    by: dict[str, dict[str, tuple[Any, ...]]] = {"store": {}, "gateway": {}}
+    for r in rows:
+        by[r["name"]][r["provider_run_id"]] = tuple(r)[2:]
+    print(f"main session runs: store {len(by['store'])}, gateway {len(by['gateway'])}", file=sys.stderr)  # fmt: skip
+    for name, other in (("store", "gateway"), ("gateway", "store")):
+        for run_id, row in by[name].items():
+            if run_id not in by[other]:
+                print(f"  only {name}: {run_id} {row}", file=sys.stderr)
 
 
 def _turn_line(n: int, t: RealTurn) -> str:
