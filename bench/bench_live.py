@@ -30,7 +30,8 @@ bounded by a read-only poll of the store every 20 ms that notes when each row be
 The end is the first ``sessionUpdated`` whose session shows the turn's run (provider run id =
 ``chat.send``'s ``runId``) completed with its output tokens.
 
-Creates and drops its own database on OBSERVATORY_TEST_DATABASE_URL's server.
+PostgreSQL: a private embedded server per run (see :func:`private_server` for why);
+``--shared-pg`` creates and drops a database on OBSERVATORY_TEST_DATABASE_URL's server instead.
 """
 
 from __future__ import annotations
@@ -339,9 +340,11 @@ async def fake_main(args: argparse.Namespace) -> None:
     shutil.copy(FIXTURES / "sqlite" / "openclaw-agent.sqlite", store)
     fake = FakeGateway(load_recorded(FIXTURES))
     delays: dict[str, list[float]] = {"store": [], "gateway": []}
+    stack = contextlib.ExitStack()
     try:
+        server = SERVER if args.shared_pg else stack.enter_context(private_server(tmp / "pg"))
         async with serve(fake) as gateway_url, running_app(
-            SERVER, {"store": {"state_dir": str(tmp)}, "gateway": {"gateway_url": gateway_url, "token": TOKEN}}
+            server, {"store": {"state_dir": str(tmp)}, "gateway": {"gateway_url": gateway_url, "token": TOKEN}}
         ) as app:  # fmt: skip
             base = {kind: await first_pass(app.conn, app.ids[kind]) for kind in app.ids}
             watches = {kind: Watch() for kind in app.ids}
@@ -367,6 +370,7 @@ async def fake_main(args: argparse.Namespace) -> None:
             for task in subscribers:
                 task.cancel()
     finally:
+        stack.close()
         shutil.rmtree(tmp, ignore_errors=True)
     print(
         f"\n{args.turns} turns per transport, one uvicorn worker, debounce 100 ms, load {_load()}"
@@ -635,7 +639,7 @@ def main() -> None:
     p.add_argument(
         "--shared-pg",
         action="store_true",
-        help="--real: use OBSERVATORY_TEST_DATABASE_URL's server, not a private embedded one",
+        help="use OBSERVATORY_TEST_DATABASE_URL's server, not a private embedded one",
     )
     args = p.parse_args()
     asyncio.run(real_main(args) if args.real else fake_main(args))
