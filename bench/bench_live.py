@@ -109,10 +109,12 @@ class App:
 def private_server(root: Path) -> Iterator[str]:
     """A PostgreSQL of our own (embedded pgserver under ``root``): its URL.
 
-    Live feeds deliver only below the cluster's oldest running write transaction (see
+    Live feeds deliver only below the oldest running write transaction (see
     ``observatory.feeds.cursor.HORIZON``); on a server shared with other work, one long
     transaction in any database (measured here: a 17-minute bulk COPY of another benchmark)
-    holds every event back for its whole length, which would be measured as sync delay.
+    held every event back for its whole length, which was measured as sync delay. Main's
+    6b0573a has since made the horizon skip other databases' writers; a server of our own
+    still keeps the numbers independent of whatever else a shared server runs.
     """
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
