@@ -66,6 +66,9 @@ class Faults:
     # The first this-many ``sessions.usage`` calls answer like the real gateway's cold cache
     # (recorded ``real/gateway/sessions.usage.cold.json``: status ``refreshing``, stale counts).
     usage_cold_answers: int = 0
+    # The next history answer for a key lacks this many newest items, as if they were written
+    # just after it was read (and before the timeseries was asked): once per key.
+    history_misses_newest: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -406,6 +409,9 @@ class FakeGateway:
         items = self.recorded.history.get(key)
         if items is None:
             return JSONResponse({"error": "not found"}, status_code=404)
+        missing = self.faults.history_misses_newest.pop(key, 0)
+        if items is not None and missing:
+            items = items[:-missing]
         limit = int(request.query_params.get("limit") or 1000)
         cursor = request.query_params.get("cursor")
         older = [i for i in items if cursor is None or i["__openclaw"]["seq"] < int(cursor)]

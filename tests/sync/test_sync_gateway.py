@@ -108,6 +108,42 @@ async def test_gateway_sync_equals_store_sync(
     assert len(b["messages"]) == len(a["messages"])
 
 
+async def test_a_reply_written_between_history_and_timeseries_is_one_run(
+    clean_db: AsyncEngine, fixtures_dir: Path, gateway: tuple[FakeGateway, str]
+) -> None:
+    """A pass reads the history, then the timeseries: a turn written in between shows in the
+    timeseries only. It must not become a rebuilt ``hidden:`` run that the next pass then reads
+    again as visible (bench_live.py --real saw one turn in 30 counted twice)."""
+    fake, url = gateway
+    engine = clean_db
+    store = await add_source(
+        engine, "store", {"store_paths": [str(fixtures_dir / "sqlite" / "openclaw-agent.sqlite")]}
+    )
+    remote = await add_source(engine, "gateway", gateway_config(url), kind="openclaw-gateway")
+    fake.faults.history_misses_newest[MAIN] = 2  # the last turn: its prompt and reply
+    assert (await sync(engine, Clock(), force=True)).ok
+    async with engine.begin() as conn:  # the next pass reads every session again
+        await conn.execute(text("UPDATE sessions SET sync_cursor = sync_cursor - 'fp'"))
+    assert (await sync(engine, Clock(), force=True)).ok
+    a, b = await snapshot(engine, store), await snapshot(engine, remote)
+
+    def main_runs(snap: dict[str, list[Any]]) -> list[tuple[Any, ...]]:
+        # run id (a rebuilt one as "hidden"), trigger, started, input and output tokens
+        return [
+            ("hidden" if r[1].startswith("hidden:") else r[1], r[3], r[5], r[9], r[10])
+            for r in snap["runs"]
+            if r[0] == MAIN
+        ]
+
+    from_store, from_gateway = main_runs(a), main_runs(b)
+    assert from_store
+    # The store's heartbeat run is the one the gateway rebuilds (its history hides it).
+    assert [r[1:] for r in from_gateway] == [r[1:] for r in from_store]
+    assert [r[0] for r in from_gateway if r[0] != "hidden"] == [
+        r[0] for r in from_store if r[1] != "heartbeat"
+    ]
+
+
 async def test_gateway_resync_is_idempotent(
     clean_db: AsyncEngine, gateway: tuple[FakeGateway, str]
 ) -> None:
@@ -218,7 +254,9 @@ async def test_partial_pass_then_catch_up(
     await sync(engine, Clock(), force=True, names=["reference"])
     reference = await snapshot(engine, ref)
     src = await add_source(engine, "flaky", gateway_config(url))
-    fake.faults = Faults(truncate_history_after_pages=2)  # two sessions, then a cut page
+    # Two sessions, then a cut page: three reads, because the isolated heartbeat session (the
+    # second) shows only calls newer than its visible history, which is then read twice.
+    fake.faults = Faults(truncate_history_after_pages=3)
     report = await sync(engine, Clock(), force=True, names=["flaky"])
     assert report.sources[0].outcome == "failed"
     assert await count(engine, "SELECT count(*) FROM sessions WHERE source_id = :s", s=src) == 2
